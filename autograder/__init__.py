@@ -1,0 +1,1 @@
+"""The course kit's autograder: grades nbgrader submissions against numerical gradients, safely."""
