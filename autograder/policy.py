@@ -22,7 +22,7 @@ GRADED_MODULES: dict[str, tuple[str, ...]] = {
     "a5_vanishing": ("diagnostics",),
 }
 
-HELPER_MODULES: tuple[str, ...] = ("data", "plots", "checks", "validate")
+HELPER_MODULES: tuple[str, ...] = ("data", "plots", "drawing", "checks", "validate")
 
 
 def allowed_modules(assignment: str) -> tuple[str, ...]:
