@@ -1,0 +1,344 @@
+"""Drivers: turn a grading task into calls on the student's namespace (runs IN the sandbox).
+
+`run(ns, driver, args)` calls the student's functions named in `args` with the inputs in
+`args` and returns the outputs as plain float64 arrays, ``{name: ndarray}``. Everything else
+(references, numerical gradients, scores) happens in the grader's process, in
+`autograder/checks/`. This file is copied next to the sandbox worker and imports only numpy
+and the standard library, never `backprop_lib` and nothing of the grader.
+
+Conventions of `args` (built by `autograder/checks/`; only str/int/float/bool/None and
+float64 / int64 arrays): ``fn`` names the graded function or class; positional inputs are
+``in0, in1, ...`` with their count ``n_in``; keyword arguments are ``kw_<name>``; the arrays
+of a params / grads dict are ``param_<key>`` / ``grad_<key>``. Input arrays are copied before
+every call, so a student who writes into an input changes nothing for the next call.
+
+A driver raises when the student's code raises or returns something that is not what the
+signature promises (wrong count of outputs, not numbers): the message says what was
+expected. A name missing from the namespace raises `NotDefined` (a NameError).
+Arrays of the wrong shape, NaN or inf are returned as they are: the checks judge them.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import numpy as np
+
+MAX_ELEMENTS = 2_000_000
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
+
+
+class NotDefined(NameError):
+    """A function the task needs is not in the student's namespace."""
+
+
+# ----------------------------------------------------------------------------- helpers
+def _get(ns: dict, name: str) -> Any:
+    if name not in ns:
+        raise NotDefined(f"{name} is not defined (it must keep its name and signature)")
+    return ns[name]
+
+
+def _copy(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _array(value: Any, what: str) -> np.ndarray:
+    """`value` as a new float64 array, or ValueError saying what it was instead."""
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        raise ValueError(f"{what} must be a number or an array of numbers, got {type(value).__name__}")
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must be a number or an array of numbers, got "
+                         f"{type(value).__name__} ({exc})") from None
+    if array.size > MAX_ELEMENTS:
+        raise ValueError(f"{what} has {array.size} entries, far more than expected")
+    return array
+
+
+def _unpack(result: Any, count: int, what: str) -> tuple:
+    """`result` as a tuple of exactly `count` items (a function that must return a tuple)."""
+    if isinstance(result, (tuple, list)) and len(result) == count:
+        return tuple(result)
+    got = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
+    raise ValueError(f"{what} must return {count} values, got {got}")
+
+
+def _inputs(args: dict) -> list:
+    return [_copy(args[f"in{i}"]) for i in range(int(args["n_in"]))]
+
+
+def _kwargs(args: dict) -> dict:
+    return {key[3:]: _copy(value) for key, value in args.items() if key.startswith("kw_")}
+
+
+def _prefixed(args: dict, prefix: str) -> dict[str, np.ndarray]:
+    return {key[len(prefix):]: _copy(value) for key, value in sorted(args.items())
+            if key.startswith(prefix)}
+
+
+def _dict_out(result: Any, prefix: str, what: str) -> dict[str, np.ndarray]:
+    """A dict of arrays returned by the student -> {prefix + key: float64 array}."""
+    if not isinstance(result, dict):
+        raise ValueError(f"{what} must be a dict, got {type(result).__name__}")
+    if len(result) > 64:
+        raise ValueError(f"{what} has {len(result)} keys, far more than expected")
+    out = {}
+    for key, value in result.items():
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise ValueError(f"{what} has a key {key!r}; keys are names like 'W1', 'b1'")
+        out[prefix + key] = _array(value, f"{what}[{key!r}]")
+    return out
+
+
+# ----------------------------------------------------------------------------- drivers
+def gate(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """Construct gate class ``fn`` (with ``ctor`` when not None), forward(in0, ...), then
+    backward(dout0, ...). Returns ``out0`` (``out1`` when the gate has ``n_out`` = 2 outputs)
+    and ``d0, d1, ...``, one gradient per input."""
+    cls = _get(ns, args["fn"])
+    ctor = args.get("ctor")
+    gate_obj = cls(ctor) if ctor is not None else cls()
+    n_in, n_out = int(args["n_in"]), int(args.get("n_out", 1))
+    out = gate_obj.forward(*_inputs(args))
+    values: dict[str, np.ndarray] = {}
+    if n_out == 1:
+        values["out0"] = _array(out, f"{args['fn']}.forward's output")
+    else:
+        for i, item in enumerate(_unpack(out, n_out, f"{args['fn']}.forward")):
+            values[f"out{i}"] = _array(item, f"{args['fn']}.forward's output {i + 1}")
+    grads = gate_obj.backward(*[_copy(args[f"dout{i}"]) for i in range(n_out)])
+    if n_in == 1 and not isinstance(grads, (tuple, list)):
+        grads = (grads,)  # a bare gradient for a one-input gate: accepted
+    for i, grad in enumerate(_unpack(grads, n_in, f"{args['fn']}.backward")):
+        values[f"d{i}"] = _array(grad, f"{args['fn']}.backward's gradient {i + 1}")
+    return values
+
+
+def forward(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``out, cache = fn(in0, ..., **kw)``. Returns ``out``."""
+    result = _get(ns, args["fn"])(*_inputs(args), **_kwargs(args))
+    out, _cache = _unpack(result, 2, args["fn"])
+    return {"out": _array(out, f"{args['fn']}'s out")}
+
+
+def forward_backward(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``out, cache = fwd(in0, ..., **kw)`` then ``bwd(dout, cache)`` with ``n_grads`` results.
+
+    Returns ``out`` and ``g0, g1, ...`` (a single gradient may come back bare)."""
+    fwd, bwd = _get(ns, args["fwd"]), _get(ns, args["fn"])
+    out, cache = _unpack(fwd(*_inputs(args), **_kwargs(args)), 2, args["fwd"])
+    values = {"out": _array(out, f"{args['fwd']}'s out")}
+    n_grads = int(args["n_grads"])
+    grads = bwd(_copy(args["dout"]), cache)
+    if n_grads == 1 and not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    for i, grad in enumerate(_unpack(grads, n_grads, args["fn"])):
+        values[f"g{i}"] = _array(grad, f"{args['fn']}'s gradient {i + 1}")
+    return values
+
+
+def loss(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``loss, dscores = fn(in0, in1)``. Returns ``loss`` and ``dscores``."""
+    value, grad = _unpack(_get(ns, args["fn"])(*_inputs(args)), 2, args["fn"])
+    return {"loss": _array(value, f"{args['fn']}'s loss"),
+            "dscores": _array(grad, f"{args['fn']}'s gradient")}
+
+
+def l2(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``loss, dweights = fn([in0, in1, ...], reg)``. Returns ``loss`` and ``g0, g1, ...``."""
+    weights = _inputs(args)
+    value, grads = _unpack(_get(ns, args["fn"])(weights, args["reg"]), 2, args["fn"])
+    grads = _unpack(grads, len(weights), f"{args['fn']}'s dweights")
+    values = {"loss": _array(value, f"{args['fn']}'s loss")}
+    for i, grad in enumerate(grads):
+        values[f"g{i}"] = _array(grad, f"{args['fn']}'s dweights[{i}]")
+    return values
+
+
+def _known_scalar_function(args: dict) -> Callable[[np.ndarray], float]:
+    """f(x) = sum(c * tanh(x)) + 0.5 * ||A x||^2, for x of shape (m, n) (reads x when called)."""
+    A, c = args["A"].copy(), args["c"].copy()
+
+    def f(x: np.ndarray) -> float:
+        return float(np.sum(c * np.tanh(x)) + 0.5 * np.sum((A @ x) ** 2))
+    return f
+
+
+def _known_array_function(args: dict) -> Callable[[np.ndarray], np.ndarray]:
+    """f(x) = tanh(x @ B) + x ** 2 @ C, an array of shape (m, p) for x of shape (m, n)."""
+    B, C = args["B"].copy(), args["C"].copy()
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return np.tanh(x @ B) + (x ** 2) @ C
+    return f
+
+
+def numerical_gradient(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``fn(f, x)`` (or ``fn(f, x, h=h)`` when ``h`` is given) for a known smooth scalar f.
+
+    Returns ``grad`` and ``x_after`` (x after the call: it must be restored)."""
+    x = args["x"].copy()
+    kwargs = {} if args.get("h") is None else {"h": args["h"]}
+    grad = _get(ns, args["fn"])(_known_scalar_function(args), x, **kwargs)
+    return {"grad": _array(grad, f"{args['fn']}'s gradient"), "x_after": _array(x, "x")}
+
+
+def numerical_gradient_array(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``fn(f, x, dout)`` for a known smooth array-valued f. Returns ``grad`` and ``x_after``."""
+    x = args["x"].copy()
+    grad = _get(ns, args["fn"])(_known_array_function(args), x, args["dout"].copy())
+    return {"grad": _array(grad, f"{args['fn']}'s gradient"), "x_after": _array(x, "x")}
+
+
+def init_weights(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``fn((fan_out, fan_in), scheme, default_rng(seed))`` twice with the same seed.
+
+    Returns ``W`` and ``W_again`` (a seeded initializer gives the same W twice)."""
+    fn = _get(ns, args["fn"])
+    shape = (int(args["fan_out"]), int(args["fan_in"]))
+    values = {}
+    for key in ("W", "W_again"):
+        W = fn(shape, args["scheme"], np.random.default_rng(int(args["seed"])))
+        values[key] = _array(W, f"{args['fn']}'s W")
+    return values
+
+
+def init_mlp(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``fn(sizes, init, seed)`` twice with ``seed``, once with ``seed + 1``.
+
+    Returns ``param_<key>``, ``again_<key>`` and ``other_<key>`` for every key returned."""
+    fn = _get(ns, args["fn"])
+    sizes = [int(n) for n in args["sizes"]]
+    seed = int(args["seed"])
+    values = {}
+    for prefix, s in (("param_", seed), ("again_", seed), ("other_", seed + 1)):
+        values.update(_dict_out(fn(list(sizes), args["init"], s), prefix, f"{args['fn']}'s params"))
+    return values
+
+
+def mlp_forward(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``Y, cache = fn(params, X, activation=..., output_activation=...)``. Returns ``Y``."""
+    result = _get(ns, args["fn"])(_prefixed(args, "param_"), args["X"].copy(),
+                                   activation=args["activation"],
+                                   output_activation=args["output_activation"])
+    Y, _cache = _unpack(result, 2, args["fn"])
+    return {"Y": _array(Y, f"{args['fn']}'s Y")}
+
+
+def mlp_backward(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """The student's ``mlp_forward`` for the cache, then ``fn(dY, cache)``. Returns ``grad_<key>``."""
+    forward_fn = _get(ns, "mlp_forward")
+    result = forward_fn(_prefixed(args, "param_"), args["X"].copy(), activation=args["activation"],
+                        output_activation=args["output_activation"])
+    _Y, cache = _unpack(result, 2, "mlp_forward")
+    grads = _get(ns, args["fn"])(args["dY"].copy(), cache)
+    return _dict_out(grads, "grad_", f"{args['fn']}'s grads")
+
+
+def mlp_loss(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``loss, grads = fn(params, X, y, activation=..., loss=..., reg=...)``.
+
+    Returns ``loss`` and ``grad_<key>``."""
+    result = _get(ns, args["fn"])(_prefixed(args, "param_"), args["X"].copy(), args["y"].copy(),
+                                   activation=args["activation"], loss=args["loss"], reg=args["reg"])
+    value, grads = _unpack(result, 2, args["fn"])
+    return {"loss": _array(value, f"{args['fn']}'s loss"),
+            **_dict_out(grads, "grad_", f"{args['fn']}'s grads")}
+
+
+def update_steps(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """Steps ``w, config = fn(w, dws[t], config)`` for t = 0 .. T-1, carrying config along.
+
+    config starts with ``learning_rate`` / ``momentum`` when given (not None), no velocity.
+    Returns ``ws`` of shape (T, *w.shape) (w after each step) and, when the last config holds
+    one, ``velocity``."""
+    fn = _get(ns, args["fn"])
+    w = args["w"].copy()
+    config: Any = {key: args[key] for key in ("learning_rate", "momentum") if args.get(key) is not None}
+    steps = []
+    for t in range(args["dws"].shape[0]):
+        w, config = _unpack(fn(w, args["dws"][t].copy(), config), 2, args["fn"])
+        if not isinstance(config, dict):
+            raise ValueError(f"{args['fn']} must return (next_w, config) with config a dict, "
+                             f"got {type(config).__name__}")
+        steps.append(_array(w, f"{args['fn']}'s next_w"))
+    values = {"ws": _array(steps, f"{args['fn']}'s next_w")}
+    if config.get("velocity") is not None:
+        values["velocity"] = _array(config["velocity"], "config['velocity']")
+    return values
+
+
+def minibatches(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """One epoch of ``fn(X, y, batch_size, default_rng(seed))``.
+
+    Returns ``X_order`` and ``y_order`` (the batches concatenated) and ``sizes``."""
+    X, y = args["X"].copy(), args["y"].copy()
+    batches = _get(ns, args["fn"])(X, y, int(args["batch_size"]), np.random.default_rng(int(args["seed"])))
+    xs, ys, sizes = [], [], []
+    for i, batch in enumerate(batches):
+        if i >= 4 * X.shape[0]:
+            raise ValueError(f"{args['fn']} yielded more than {4 * X.shape[0]} batches for "
+                             f"{X.shape[0]} examples")
+        X_batch, y_batch = _unpack(batch, 2, f"each batch of {args['fn']}")
+        X_batch = _array(X_batch, "X_batch")
+        y_batch = _array(y_batch, "y_batch")
+        if X_batch.ndim != 2 or X_batch.shape[1] != X.shape[1] or y_batch.shape != X_batch.shape[:1]:
+            raise ValueError(f"a batch must be (X_batch of shape (B, {X.shape[1]}), y_batch of "
+                             f"shape (B,)), got shapes {X_batch.shape} and {y_batch.shape}")
+        xs.append(X_batch)
+        ys.append(y_batch)
+        sizes.append(X_batch.shape[0])
+    if not xs:
+        raise ValueError(f"{args['fn']} yielded no batches")
+    return {"X_order": np.concatenate(xs), "y_order": np.concatenate(ys),
+            "sizes": np.array(sizes, dtype=np.float64)}
+
+
+def grad_norms(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``fn(grads)``. Returns ``norms``."""
+    return {"norms": _array(_get(ns, args["fn"])(_prefixed(args, "grad_")), f"{args['fn']}'s result")}
+
+
+def clip(ns: dict, args: dict) -> dict[str, np.ndarray]:
+    """``fn(grads, max_norm)``. Returns ``grad_<key>`` of the clipped grads."""
+    result = _get(ns, args["fn"])(_prefixed(args, "grad_"), args["max_norm"])
+    return _dict_out(result, "grad_", f"{args['fn']}'s result")
+
+
+DRIVERS: dict[str, Callable[[dict, dict], dict[str, np.ndarray]]] = {
+    "gate": gate,
+    "forward": forward,
+    "forward_backward": forward_backward,
+    "loss": loss,
+    "l2": l2,
+    "numerical_gradient": numerical_gradient,
+    "numerical_gradient_array": numerical_gradient_array,
+    "init_weights": init_weights,
+    "init_mlp": init_mlp,
+    "mlp_forward": mlp_forward,
+    "mlp_backward": mlp_backward,
+    "mlp_loss": mlp_loss,
+    "update_steps": update_steps,
+    "minibatches": minibatches,
+    "grad_norms": grad_norms,
+    "clip": clip,
+}
+
+
+def run(ns: dict, driver: str, args: dict) -> dict[str, np.ndarray]:
+    """Run driver `driver` on the student's namespace `ns` with `args`.
+
+    Returns:
+        {output name: float64 ndarray}.
+
+    Raises:
+        KeyError: for an unknown driver (a grader bug, not the student's).
+        NotDefined: when a function the task needs is missing from `ns`.
+        Exception: whatever the student's code raised, or ValueError for outputs that are not
+            what the signature promises.
+    """
+    if driver not in DRIVERS:
+        raise KeyError(f"unknown driver {driver!r}")
+    return DRIVERS[driver](ns, args)
