@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-requirements
+# Tools that nbgrader starts by name (alembic, jupyter) must come from the venv.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test demo venv notebooks check-notebooks bench clean
+.PHONY: test demo venv notebooks lab bench clean
 
 venv: $(STAMP)
 
@@ -22,8 +24,17 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m backprop_lib.demo
 
+# Regenerate solutions/*/ generated cells from backprop_lib, then the student releases in notebooks/.
+notebooks: $(STAMP)
+	$(PY) -m courseware sync
+	$(PY) -m courseware build
+
+# JupyterLab on the student notebooks, with backprop_lib importable from the project root.
+lab: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/jupyter lab notebooks/
+
 bench: $(STAMP)
-	@$(PY) -m uv pip install -q -p $(PY) -r benchmarks/requirements.txt
+	@$(PY) -m pip install -q --disable-pip-version-check -r benchmarks/requirements.txt  # pip, not uv: torch 2.13.0 CPU lies on disk for pip
 	$(PY) benchmarks/mlp_speed.py
 
 clean:
