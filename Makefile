@@ -15,7 +15,7 @@ venv: $(STAMP)
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check uv
-	@$(PY) -m uv pip install -q -p $(PY) -r requirements.txt
+	@$(PY) -m uv pip install -q --compile-bytecode -p $(PY) -r requirements.txt
 	@touch $(STAMP)
 
 test: $(STAMP)

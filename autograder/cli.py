@@ -1,0 +1,87 @@
+"""`python -m autograder grade SUBMITTED --output OUT [--jobs N] [--seed S]` (the contract).
+
+Exit codes: 0 every row was written (whatever the scores); 1 grades were written but a later
+output step (feedback, gradebook, report, LMS) failed; 2 bad arguments or folders;
+130 interrupted (grades.csv is only written after the last notebook).
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from .run import default_jobs, grade_class
+from .sandbox import Limits, SandboxUnavailable
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder",
+                                     description="Grade nbgrader submissions of the backprop kit.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("grade", help="grade a class's submissions",
+                                description="Grade SUBMITTED/<student_id>/<assignment>/"
+                                            "<assignment>.ipynb against the source notebooks "
+                                            "in --solutions.")
+    grade.add_argument("submitted", type=Path, metavar="SUBMITTED",
+                       help="nbgrader's submitted folder")
+    grade.add_argument("--output", "-o", type=Path, required=True, metavar="OUT",
+                       help="folder for grades.csv, results/, feedback/, gradebook.db, "
+                            "report/, lms.csv")
+    grade.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N",
+                       help=f"notebooks graded in parallel (default: cores, here {default_jobs()})")
+    grade.add_argument("--seed", type=int, default=0, metavar="S",
+                       help="base seed of the random inputs (default 0)")
+    grade.add_argument("--solutions", type=Path, default=Path("solutions"),
+                       help="folder of the source notebooks (default: solutions/)")
+    grade.add_argument("--timeout", type=_positive_float, default=Limits.wall_seconds,
+                       metavar="SECONDS", help="wall limit per notebook (default %(default)g)")
+    grade.add_argument("--task-timeout", type=_positive_float, default=Limits.task_seconds,
+                       metavar="SECONDS", help="limit per check (default %(default)g)")
+    grade.add_argument("--sandbox", choices=("auto", "bwrap", "plain"), default="auto",
+                       help="bwrap: require bubblewrap; plain: weaker subprocess only "
+                            "(default auto: bubblewrap when it works here)")
+    grade.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    return parser
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    use_bwrap = {"auto": None, "bwrap": True, "plain": False}[args.sandbox]
+    limits = Limits(wall_seconds=args.timeout, task_seconds=min(args.task_timeout, args.timeout))
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        summary = grade_class(args.submitted, args.output, solutions=args.solutions, jobs=args.jobs,
+                              seed=args.seed, limits=limits, use_bwrap=use_bwrap,
+                              progress=not args.quiet)
+    except KeyboardInterrupt:
+        print("autograder: interrupted: every sandbox was stopped. grades.csv is written only "
+              "once every notebook is graded; files already written are complete. Run the same "
+              "command again to grade the class.", file=sys.stderr)
+        return 130
+    except (ValueError, SandboxUnavailable) as exc:
+        print(f"autograder: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(summary.text())
+    print(f"wrote {args.output / 'grades.csv'} ({len(summary.results)} rows)")
+    return 1 if summary.output_errors else 0

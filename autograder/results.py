@@ -1,0 +1,94 @@
+"""Record grades: `OUT/results/<student_id>/<assignment>.json` and `OUT/grades.csv`.
+
+Every write is atomic (a temporary file in the same folder, then `os.replace`): an interrupted
+run leaves the previous complete file or none, never half a file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+GRADES_COLUMNS = ("student_id", "assignment", "auto_score", "auto_max_score", "status", "reason")
+STATUSES = ("ok", "error", "timeout", "missing")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` so that readers see the old file or the new one, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to a result file")
+
+
+def result_path(out: Path, student_id: str, assignment: str) -> Path:
+    return Path(out) / "results" / student_id / f"{assignment}.json"
+
+
+def write_result(result: dict[str, Any], out: Path) -> Path:
+    """Write one notebook's result dict as `OUT/results/<student_id>/<assignment>.json`."""
+    for key in ("student_id", "assignment", "status"):
+        if key not in result:
+            raise ValueError(f"result has no {key!r}")
+    if result["status"] not in STATUSES:
+        raise ValueError(f"result status {result['status']!r} is not one of {STATUSES}")
+    text = json.dumps(result, indent=1, default=_jsonable, allow_nan=False)
+    path = result_path(out, result["student_id"], result["assignment"])
+    return atomic_write_text(path, text + "\n")
+
+
+def read_result(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _score(value: float) -> str:
+    return repr(round(float(value), 4))
+
+
+def grades_csv_text(results: Iterable[dict[str, Any]]) -> str:
+    """The grades table, one row per (student, assignment), sorted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(GRADES_COLUMNS)
+    for r in sorted(results, key=lambda r: (r["student_id"], r["assignment"])):
+        writer.writerow([r["student_id"], r["assignment"], _score(r["auto_score"]),
+                         _score(r["auto_max_score"]), r["status"],
+                         " ".join(str(r.get("reason", "")).split())])
+    return buffer.getvalue()
+
+
+def write_grades_csv(results: Iterable[dict[str, Any]], path: Path) -> Path:
+    """Write `OUT/grades.csv` atomically."""
+    return atomic_write_text(path, grades_csv_text(results))
+
+
+def read_grades_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
