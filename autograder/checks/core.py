@@ -40,6 +40,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from backprop_lib.checks import norm_rel_error
+
 from .. import mistakes
 from ..mistakes import Context
 
@@ -93,10 +95,8 @@ class Verdict:
 
 # ----------------------------------------------------------------------------- numbers
 def rel_error(got: np.ndarray, want: np.ndarray, floor: float) -> float:
-    """||got - want|| / max(||got|| + ||want||, floor), in float64."""
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    return float(np.linalg.norm(got - want) / max(np.linalg.norm(got) + np.linalg.norm(want), floor))
+    """||got - want|| / max(||got|| + ||want||, floor), in float64 (the library's norm_rel_error)."""
+    return norm_rel_error(got, want, floor)
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = H) -> np.ndarray:
