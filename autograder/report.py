@@ -76,10 +76,14 @@ def status_figure(counts: dict[str, Counter]) -> str:
 
 
 def pass_rates(results: list[dict], assignment: str) -> list[tuple[str, str, int, int]]:
-    """(function, check, passed, graded) for every check of `assignment`, in the order first seen."""
+    """(function, check, passed, graded) for every check of `assignment`, in the order first seen.
+
+    Only notebooks whose code loaded (status ok) count: an error or missing row fails every
+    check at once and says nothing about any one of them.
+    """
     tally: dict[tuple[str, str], list[int]] = {}
     for r in results:
-        if r.get("assignment") != assignment:
+        if r.get("assignment") != assignment or r.get("status", "ok") != "ok":
             continue
         for c in r.get("checks") or []:
             key = (str(c.get("function", "")), str(c.get("check", "")))

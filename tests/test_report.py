@@ -75,3 +75,10 @@ def test_empty_and_bad_input(tmp_path):
     assert "No results to report" in html and "<img" not in html
     with pytest.raises(ValueError):
         report.write_report([1, 2], tmp_path)  # type: ignore[list-item]
+
+
+def test_pass_rates_leave_out_notebooks_whose_code_did_not_load():
+    broken = result("s09", [dict(c, passed=False, points=0.0) for c in full_checks()],
+                    status="error", reason="SyntaxError in cell sol_affine")
+    before = report.pass_rates(class_results(), ASSIGNMENT)
+    assert report.pass_rates(class_results() + [broken], ASSIGNMENT) == before
