@@ -21,8 +21,15 @@ $(STAMP): requirements.txt
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The kit end to end: the student release regenerated from solutions/, the lecture's figures,
+# then a synthetic class of 30 (correct, typical mistakes, unfinished, broken, missing, a cheat)
+# graded in the sandbox, printing where the grades, feedback and report are.
 demo: $(STAMP)
-	$(PY) -m backprop_lib.demo
+	$(PY) -m courseware build
+	$(PY) -m backprop_lib.demo --out out
+	rm -rf out/class
+	$(PY) -m autograder.demo_class out/class/submitted --n 30
+	$(PY) -m autograder grade out/class/submitted --output out/class/graded
 
 # Regenerate solutions/*/ generated cells from backprop_lib, then the student releases in notebooks/.
 notebooks: $(STAMP)

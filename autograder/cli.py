@@ -83,5 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     print(summary.text())
-    print(f"wrote {args.output / 'grades.csv'} ({len(summary.results)} rows)")
+    out = args.output
+    print(f"wrote {out / 'grades.csv'} ({len(summary.results)} rows)")
+    for path, what in ((out / "lms.csv", "one row per student, for the LMS"),
+                       (out / "results", "per-notebook JSON with every check"),
+                       (out / "feedback", "one HTML page per student and assignment"),
+                       (out / "gradebook.db", "nbgrader's gradebook, for formgrader / nbgrader export"),
+                       (out / "report" / "index.html", "the class report, self-contained")):
+        if path.exists():
+            print(f"wrote {path} ({what})")
     return 1 if summary.output_errors else 0

@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -305,7 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     applied: dict = {}
     build_class(args.submitted, args.n, args.seed, applied=applied)
-    print(json.dumps(applied, indent=1, sort_keys=True))
+    plan = args.submitted.parent / "class_plan.json"
+    write_atomic(plan, json.dumps(applied, indent=1, sort_keys=True) + "\n")
+    kinds = Counter(kind.split(":")[0] for per in applied.values() for kind in per.values())
+    print(f"built a class of {len(applied)} students in {args.submitted}: "
+          + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+          + f" notebooks (who got what: {plan})")
     return 0
 
 

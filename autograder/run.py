@@ -193,8 +193,6 @@ def _step(name: str, action: Callable[[], Any], stream: TextIO, errors: list[str
     try:
         action()
         timings[name] = time.monotonic() - started
-    except ImportError as exc:
-        print(f"autograder: warning: skipping {name}: {exc}", file=stream)
     except Exception as exc:  # one output's bug must not cost the others
         errors.append(f"{name}: {type(exc).__name__}: {exc}")
         print(f"autograder: error: {name} failed: {type(exc).__name__}: {exc}", file=stream)
@@ -205,7 +203,7 @@ def write_outputs(results: list[dict[str, Any]], out: Path, solutions: Path,
                   timings: dict[str, float] | None = None) -> list[str]:
     """Feedback per notebook, the gradebook, the class report and the LMS table.
 
-    Returns the failures (as sentences); a module not yet present is skipped with a warning.
+    Returns the failures (as sentences); one step's failure does not stop the others.
     `timings` (if given) receives the seconds of each step that succeeded.
     """
     errors: list[str] = []
