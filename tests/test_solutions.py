@@ -23,6 +23,8 @@ from courseware.layout import Layout
 LAYOUT = Layout()
 ASSIGNMENTS = LAYOUT.assignments()
 BUDGET_SECONDS = 20.0
+TOTAL_BUDGET_SECONDS = 60.0  # all five solution notebooks together
+MEASURED: dict[str, float] = {}  # assignment -> seconds, filled by the per-notebook test
 
 
 def solution(a: str) -> nbformat.NotebookNode:
@@ -53,7 +55,18 @@ def test_solution_notebook_runs_top_to_bottom_within_budget(a):
     print(f"{a}: solution notebook ran in {seconds:.1f} s (budget {BUDGET_SECONDS:.0f} s)")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+    MEASURED[a] = seconds
     assert seconds < 2 * BUDGET_SECONDS, f"{a} took {seconds:.1f} s, over twice the {BUDGET_SECONDS:.0f} s budget"
+
+
+@pytest.mark.slow
+def test_all_solution_notebooks_together_within_budget():
+    if set(MEASURED) != set(ASSIGNMENTS):
+        pytest.skip("needs every per-notebook timing from this run")
+    total = sum(MEASURED.values())
+    print("solution notebooks: " + ", ".join(f"{a} {s:.1f} s" for a, s in MEASURED.items())
+          + f"; total {total:.1f} s (budget {TOTAL_BUDGET_SECONDS:.0f} s)")
+    assert total < 2 * TOTAL_BUDGET_SECONDS, f"{total:.1f} s, over twice the {TOTAL_BUDGET_SECONDS:.0f} s budget"
 
 
 @pytest.mark.parametrize("a", ASSIGNMENTS)
