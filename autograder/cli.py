@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                        (out / "results", "per-notebook JSON with every check"),
                        (out / "feedback", "one HTML page per student and assignment"),
                        (out / "gradebook.db", "nbgrader's gradebook, for formgrader / nbgrader export"),
+                       (out / "autograded", "for the TA: `cd OUT && nbgrader formgrader` grades the written answers"),
                        (out / "report" / "index.html", "the class report, self-contained")):
         if path.exists():
             print(f"wrote {path} ({what})")

@@ -182,7 +182,7 @@ def grade_class(submitted: Path, out: Path, *, solutions: Path = Path("solutions
     summary.grading_seconds = summary.seconds
     if outputs:
         summary.output_errors = write_outputs(results, out, Path(solutions), assignments, stream,
-                                              summary.output_seconds)
+                                              summary.output_seconds, submitted=Path(submitted))
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -200,8 +200,10 @@ def _step(name: str, action: Callable[[], Any], stream: TextIO, errors: list[str
 
 def write_outputs(results: list[dict[str, Any]], out: Path, solutions: Path,
                   assignments: list[str], stream: TextIO,
-                  timings: dict[str, float] | None = None) -> list[str]:
-    """Feedback per notebook, the gradebook, the class report and the LMS table.
+                  timings: dict[str, float] | None = None,
+                  submitted: Path | None = None) -> list[str]:
+    """Feedback per notebook, the gradebook, formgrader's view of the submissions (when
+    `submitted` is given), the class report and the LMS table.
 
     Returns the failures (as sentences); one step's failure does not stop the others.
     `timings` (if given) receives the seconds of each step that succeeded.
@@ -220,6 +222,14 @@ def write_outputs(results: list[dict[str, Any]], out: Path, solutions: Path,
 
         write_gradebook(results, out / "gradebook.db", solutions)
 
+    def formgrader() -> None:
+        from .formgrader import write_autograded
+
+        if any(e.startswith("gradebook:") for e in errors):  # not an earlier run's gradebook
+            raise RuntimeError("skipped, the gradebook step failed")
+        for problem in write_autograded(results, submitted, out, solutions):
+            print(f"autograder: warning: formgrader: {problem}", file=stream)
+
     def report() -> None:
         from .report import write_report
 
@@ -230,7 +240,10 @@ def write_outputs(results: list[dict[str, Any]], out: Path, solutions: Path,
 
         write_lms_csv(results, out / "lms.csv", assignments)
 
-    for name, action in (("feedback", feedback), ("gradebook", gradebook), ("report", report),
-                         ("lms", lms)):
+    steps = [("feedback", feedback), ("gradebook", gradebook)]
+    if submitted is not None:
+        steps.append(("formgrader", formgrader))
+    steps += [("report", report), ("lms", lms)]
+    for name, action in steps:
         _step(name, action, stream, errors, timings)
     return errors
