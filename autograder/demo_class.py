@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from .html import write_atomic
+from .results import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 

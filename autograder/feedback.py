@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .html import escape, fmt_points, img, new_figure, page, png_data_uri, table, write_atomic
+from .html import escape, fmt_points, img, new_figure, page, png_data_uri, table
+from .results import write_atomic
 
 # Named mistakes (the curriculum's list): a title and a hint in the lecture's terms.
 MISTAKE_HINTS: dict[str, tuple[str, str]] = {

@@ -34,7 +34,7 @@ never for students (their feedback is `OUT/feedback/`).
 `submitted_directory` deliberately does NOT point at the class's submissions: formgrader would
 then offer its "autograde" button, which runs student code unsandboxed in the TA's server.
 
-Every file is written atomically (`results.atomic_write_text`: readers see the old file or the
+Every file is written atomically (`results.write_atomic`: readers see the old file or the
 new one, never a part).
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ import nbformat
 
 from .markdown_guard import defuse_markdown
 from .notebook import NotebookError, _read_json
-from .results import atomic_write_text
+from .results import write_atomic
 
 AUTOGRADED = "autograded"
 CONFIG_NAME = "nbgrader_config.py"
@@ -342,7 +342,7 @@ def _write_all(gb, db_url: str, results: list[dict[str, Any]], submitted_dir: Pa
             problems.append(f"{sid}/{a}: no autograded notebook for formgrader "
                             f"({type(exc).__name__}: {exc})")
             continue
-        atomic_write_text(target, text)
+        write_atomic(target, text)
     return problems
 
 
@@ -389,5 +389,5 @@ def write_nbgrader_config(out_dir: Path, solutions_dir: Path,
                                   submitted=str(Path(submitted_dir).resolve()) if submitted_dir
                                   else "SUBMITTED")
     path = out_dir / CONFIG_NAME
-    atomic_write_text(path, text)
+    write_atomic(path, text)
     return path

@@ -1,4 +1,4 @@
-"""Shared bits of the grader's HTML output: one self-contained page, embedded PNGs, atomic writes.
+"""Shared bits of the grader's HTML output: one self-contained page, embedded PNGs.
 
 Every page the grader writes (a student's feedback, the class report) is a single file that
 opens offline: styles inline, images as `data:image/png;base64,...`, no scripts at all. A
@@ -11,9 +11,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-import tempfile
-from pathlib import Path
 
 # No scripts, no remote anything: images only from data: URIs, styles only inline.
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -111,26 +108,3 @@ def fmt_points(x: object) -> str:
     except (TypeError, ValueError):
         return "?"
     return f"{value:.3f}".rstrip("0").rstrip(".") if value == value else "?"
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write `data` to `path` so readers see the old file or the new one, never half of one.
-
-    The parent folder is created when missing; the data goes to a temporary file in the same
-    folder and then replaces `path` with `os.replace` (atomic on POSIX).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -14,7 +14,7 @@ import csv
 import io
 from pathlib import Path
 
-from .html import write_atomic
+from .results import write_atomic
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .html import escape, fmt_points, img, new_figure, page, png_data_uri, table, write_atomic
+from .html import escape, fmt_points, img, new_figure, page, png_data_uri, table
+from .results import write_atomic
 from .policy import ASSIGNMENTS
 
 STATUSES = ("ok", "error", "timeout", "missing")

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import os
-import secrets
+import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -19,23 +19,25 @@ GRADES_COLUMNS = ("student_id", "assignment", "auto_score", "auto_max_score", "s
 STATUSES = ("ok", "error", "timeout", "missing")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` so that readers see the old file or the new one, never a part."""
+def write_atomic(path: Path, data: str | bytes) -> Path:
+    """Write `data` (text is UTF-8) to `path` so readers see the old file or the new one, never a part.
+
+    The parent folder is created when missing; the data goes to a temporary file in the same
+    folder (mode 0644), which then replaces `path` with `os.replace` (atomic on POSIX).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _jsonable(value: Any) -> Any:
@@ -61,7 +63,7 @@ def write_result(result: dict[str, Any], out: Path) -> Path:
         raise ValueError(f"result status {result['status']!r} is not one of {STATUSES}")
     text = json.dumps(result, indent=1, default=_jsonable, allow_nan=False)
     path = result_path(out, result["student_id"], result["assignment"])
-    return atomic_write_text(path, text + "\n")
+    return write_atomic(path, text + "\n")
 
 
 def read_result(path: Path) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def grades_csv_text(results: Iterable[dict[str, Any]]) -> str:
 
 def write_grades_csv(results: Iterable[dict[str, Any]], path: Path) -> Path:
     """Write `OUT/grades.csv` atomically."""
-    return atomic_write_text(path, grades_csv_text(results))
+    return write_atomic(path, grades_csv_text(results))
 
 
 def read_grades_csv(path: Path) -> list[dict[str, str]]:
