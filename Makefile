@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(PY) -m courseware build
 	$(PY) -m backprop_lib.demo --out out
 	rm -rf out/class
-	$(PY) -m autograder.demo_class out/class/submitted --n 30
+	$(PY) -m tools.demo_class out/class/submitted --n 30
 	$(PY) -m autograder grade out/class/submitted --output out/class/graded
 
 # Regenerate solutions/*/ generated cells from backprop_lib, then the student releases in notebooks/.

@@ -11,8 +11,8 @@ import signal
 import sys
 from pathlib import Path
 
-from .run import default_jobs, grade_class
-from .sandbox import Limits, SandboxUnavailable
+from .pipeline.run import default_jobs, grade_class
+from .sandbox.launch import Limits, SandboxUnavailable
 
 
 def _positive_int(text: str) -> int:

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/grading_throughput.py [--n 10] [--jobs 2] [--nbgrader-students K]
 
-Builds a class with `autograder.demo_class.build_class` (correct, mistaken, unfinished, broken,
+Builds a class with `tools.demo_class.build_class` (correct, mistaken, unfinished, broken,
 missing and cheating submissions of every assignment in solutions/) inside a temporary nbgrader
 course, then, on the same machine and in the same run:
 
@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.demo_class import build_class  # noqa: E402
+from tools.demo_class import build_class  # noqa: E402
 
 BUDGET_SECONDS = 8 * 60
 CLASS_SIZE, NOTEBOOKS_EACH = 300, 5

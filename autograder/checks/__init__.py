@@ -112,7 +112,7 @@ def run_in_process(ns: dict, task: Task) -> Outcome:
     Mirrors the sandbox worker: a missing function is ``not_defined``, an exception is
     ``exception`` with ``"TypeName: message"``; values come back as plain float64 arrays.
     """
-    from .. import drivers
+    from ..sandbox.inside import drivers
 
     if task.function not in ns:
         return Outcome(False, {}, f"{task.function} is not defined", "not_defined")

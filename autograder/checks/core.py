@@ -42,8 +42,8 @@ import numpy as np
 
 from backprop_lib.checks import norm_rel_error
 
-from .. import mistakes
-from ..mistakes import Context
+from . import mistakes
+from .mistakes import Context
 
 TOL_VALUE, FLOOR_VALUE = 1e-7, 1e-8
 TOL_GRAD, FLOOR_GRAD = 1e-6, 1e-2

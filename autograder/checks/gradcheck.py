@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mistakes import Context
+from .mistakes import Context
 from . import inputs
 from .core import FLOOR_VALUE, Outcome, Task, Verdict, compare, value_check
 

@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 from backprop_lib import layers as ref
 
-from ..mistakes import Context
+from .mistakes import Context
 from . import inputs
 from .core import (FLOOR_GRAD, FLOOR_VALUE, TOL_GRAD, TOL_VALUE, Outcome, Task, Verdict, combine,
                    compare, memo, numerical_gradient)

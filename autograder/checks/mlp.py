@@ -27,7 +27,7 @@ import numpy as np
 from backprop_lib import layers as ref_layers
 from backprop_lib import mlp as ref
 
-from ..mistakes import Context
+from .mistakes import Context
 from . import inputs
 from .core import (FLOOR_GRAD, FLOOR_VALUE, H, TOL_GRAD, TOL_VALUE, Outcome, Task, Verdict, combine,
                    compare, memo, numerical_gradient)

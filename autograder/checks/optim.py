@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from backprop_lib import optim as ref
 
-from ..mistakes import Context
+from .mistakes import Context
 from . import inputs
 from .core import FLOOR_EXACT, TOL_EXACT, Outcome, Task, Verdict, compare, value_check
 

@@ -1,0 +1,433 @@
+"""Start `worker.py` in a sandbox with limits, read its frames with deadlines, kill it all.
+
+Isolation (with bubblewrap, the promised mode): its own mount, pid, network, ipc and uts
+namespaces, a new session, all capabilities dropped, dying with the grader; the file system
+holds only the system libraries and the Python runtime read-only, the venv read-only at
+/opt/venv (so not even the repository's path shows), a read-only *stage* folder (the worker,
+the drivers, and the `backprop_lib` modules the assignment may import) and a private,
+size-capped tmpfs. Never the repository, `solutions/`, other submissions or the output folder.
+bwrap's own process, visible inside as pid 1, gets an empty environment and reads its
+arguments from a pipe, so /proc/1 shows neither the grader's environment nor host paths.
+
+Limits: memory (RLIMIT_AS), CPU time (RLIMIT_CPU) and file size are set by the worker on itself
+before any student code runs; when the grader may create cgroups (`cgroups.py`: root, cgroup v1
+writable) the sandbox also gets a pids cgroup (RLIMIT_NPROC does not bind root) and a memory
+cgroup for all its processes together, else RLIMIT_NPROC. The grader enforces wall time. After
+each sandbox every process of it is killed: through the cgroup, the pid namespace (bwrap) or
+the process group (fallback).
+
+Without bubblewrap (a TA's laptop) the worker runs as a plain subprocess with the same limits in
+its own session; the grader warns once that the file system and other processes are reachable.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import shlex
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .inside import wire
+from .cgroups import CgroupSet, SandboxCgroups
+
+OUTPUT_KEEP_BYTES = 4096
+TMPFS_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-notebook limits. `task_seconds` bounds one check; `wall_seconds` the whole notebook;
+    `memory_bytes` each process (RLIMIT_AS) and, with cgroups, the whole sandbox."""
+
+    wall_seconds: float = 60.0
+    task_seconds: float = 10.0
+    memory_bytes: int = 2 << 30
+    processes: int = 64
+    file_bytes: int = 16 << 20
+
+    def __post_init__(self) -> None:
+        for name in ("wall_seconds", "task_seconds", "memory_bytes", "processes", "file_bytes"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)!r}")
+
+    def for_worker(self) -> dict[str, int]:
+        """The limits the worker sets on itself (CPU time gets a second of slack over wall)."""
+        return {"memory_bytes": int(self.memory_bytes), "cpu_seconds": int(self.wall_seconds) + 1,
+                "processes": int(self.processes), "file_bytes": int(self.file_bytes)}
+
+
+class Frame(dict):
+    """One decoded frame from the worker: its JSON header plus `values` (plain ndarrays)."""
+
+
+class SandboxEnded(Exception):
+    """The worker's results pipe closed or carried garbage; `.detail` says which."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot run here at all (a machine problem, not a submission's)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Capabilities of this machine, probed once.
+
+_warned: set[str] = set()
+_warn_lock = threading.Lock()
+
+
+def warn_once(key: str, message: str) -> None:
+    """Print `message` to stderr the first time `key` is seen in this process."""
+    with _warn_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    print(f"autograder: warning: {message}", file=sys.stderr, flush=True)
+
+
+def bwrap_path() -> str | None:
+    """Path of a bubblewrap that can actually create the sandbox here, else None."""
+    found = shutil.which("bwrap")
+    if found is None:
+        return None
+    return found if _bwrap_works(found) else None
+
+
+_bwrap_ok: dict[str, bool] = {}
+
+
+def _bwrap_works(path: str) -> bool:
+    if path not in _bwrap_ok:
+        cmd = [path, "--die-with-parent", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/",
+               "--proc", "/proc", "true"]
+        try:
+            _bwrap_ok[path] = subprocess.run(cmd, capture_output=True, timeout=20).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _bwrap_ok[path] = False
+    return _bwrap_ok[path]
+
+
+def bwrap_skip_reason() -> str | None:
+    """None when sandbox tests can run, else why not (for pytest.skip)."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) not found: install bubblewrap (apt-get install bubblewrap)"
+    if bwrap_path() is None:
+        return ("bubblewrap is installed but cannot create namespaces on this machine "
+                "(are user namespaces disabled, or is this a container without privileges?)")
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+
+VENV_IN_SANDBOX = "/opt/venv"
+
+
+def _runtime_binds() -> tuple[list[str], str]:
+    """bwrap arguments exposing system libraries and Python read-only, and the python to run.
+
+    A virtual environment is mounted at /opt/venv, so the sandbox never learns (or sees any
+    other part of) the path of the repository the venv lives in.
+    """
+    args: list[str] = []
+    for top in ("/usr", "/etc/alternatives"):
+        if os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for f in ("/etc/ld.so.cache", "/etc/localtime"):
+        if os.path.exists(f):
+            args += ["--ro-bind", f, f]
+    base = os.path.realpath(sys.base_prefix)
+    if not base.startswith("/usr/"):
+        args += ["--ro-bind", base, base]
+    if sys.prefix != sys.base_prefix:  # a venv: mount it at a neutral path
+        args += ["--ro-bind", os.path.realpath(sys.prefix), VENV_IN_SANDBOX]
+        python = f"{VENV_IN_SANDBOX}/bin/{os.path.basename(sys.executable)}"
+    else:
+        python = os.path.realpath(sys.executable)
+    return args, python
+
+
+SANDBOX_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "MPLCONFIGDIR": "/tmp/matplotlib",
+}
+
+
+class Sandbox:
+    """One running worker. Use as a context manager: leaving it kills every process of it.
+
+    Args:
+        stage: folder from `build_stage` (mounted read-only at /grader).
+        request: header dict for the worker (cells, tasks with encoded args, limits) and blob.
+        limits: the notebook's `Limits`.
+        cgroups: the run's `SandboxCgroups` (may be unavailable).
+        use_bwrap: None = bubblewrap when it works here, else the warned fallback.
+    """
+
+    def __init__(self, stage: Path, request: dict[str, Any], blob: bytes, limits: Limits,
+                 cgroups: SandboxCgroups | None = None, use_bwrap: bool | None = None):
+        self.limits = limits
+        self.cgroups = cgroups
+        self.group: CgroupSet | None = None
+        self.output = bytearray()
+        self._tmp: str | None = None
+        self._results: int | None = None
+        bwrap = bwrap_path() if use_bwrap is not False else None
+        if use_bwrap and bwrap is None:
+            raise SandboxUnavailable("bubblewrap was required (--sandbox bwrap) but does not work "
+                                     "here: install bubblewrap (apt-get install bubblewrap)")
+        if bwrap is None:
+            warn_once("no-bwrap", "bubblewrap (bwrap) is not available: student code runs in a "
+                      "plain subprocess with resource limits, but it can read the file system "
+                      "and see other processes. Install bubblewrap (apt-get install bubblewrap).")
+        self.isolated = bwrap is not None
+        if cgroups is not None and cgroups.available:
+            self.group = cgroups.create(limits.processes, limits.memory_bytes)
+        elif os.geteuid() == 0:
+            warn_once("no-cgroup", "no pids cgroup available: the process count of student code "
+                      "is not bounded (RLIMIT_NPROC does not bind root)")
+
+        read_fd, write_fd = os.pipe()
+        keep = [write_fd]
+        if bwrap is not None:
+            # bwrap's own process stays visible inside as pid 1: give it no environment of the
+            # grader's, and pass its arguments (host paths) through a pipe, not its command line.
+            binds, python = _runtime_binds()
+            args = ["--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+                    "--unshare-uts", "--unshare-cgroup-try", "--new-session", "--cap-drop", "ALL",
+                    "--clearenv", *_env_args(), *binds,
+                    "--proc", "/proc", "--dev", "/dev",
+                    "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
+                    "--ro-bind", str(stage), "/grader", "--chdir", "/tmp"]
+            args_read, args_write = os.pipe()
+            os.write(args_write, b"".join(a.encode() + b"\0" for a in args))
+            os.close(args_write)
+            keep.append(args_read)
+            cmd = [bwrap, "--args", str(args_read), python, "-I", "-B", "/grader/worker.py",
+                   str(write_fd)]
+            env = {"PATH": SANDBOX_ENV["PATH"]}
+            cwd = "/"
+        else:
+            self._tmp = tempfile.mkdtemp(prefix="autograder-sandbox-")
+            cmd = [sys.executable, "-I", "-B", str(stage / "worker.py"), str(write_fd)]
+            env = dict(SANDBOX_ENV, HOME=self._tmp, MPLCONFIGDIR=os.path.join(self._tmp, "mpl"),
+                       TMPDIR=self._tmp)
+            cwd = self._tmp
+        if self.group is not None:  # join the sandbox's cgroups, then become the sandbox
+            join = " && ".join(f"echo $$ > {shlex.quote(str(f))}" for f in self.group.procs_files)
+            cmd = ["/bin/sh", "-c", f'{join} && exec "$@"', "sandbox", *cmd]
+        self._results = read_fd
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, pass_fds=tuple(keep), env=env,
+                                         cwd=cwd, start_new_session=True)
+        except BaseException:
+            self.kill()
+            raise
+        finally:
+            for fd in keep:
+                os.close(fd)
+        self._buffer = bytearray()
+        self._drain = threading.Thread(target=self._drain_output, daemon=True)
+        self._drain.start()
+        self._feeder = threading.Thread(target=self._send, args=(request, blob), daemon=True)
+        self._feeder.start()
+
+    # The student's stdout/stderr: drained so it never blocks, kept only for the first bytes.
+    def _drain_output(self) -> None:
+        stream = self.proc.stdout
+        try:
+            fd = stream.fileno()
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                self.output += chunk
+                del self.output[:-OUTPUT_KEEP_BYTES]  # keep the tail: where errors are
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def _send(self, request: dict[str, Any], blob: bytes) -> None:
+        head = json.dumps(request).encode()
+        try:
+            self.proc.stdin.write(struct.pack("<Q", len(head)) + head + blob)
+            self.proc.stdin.close()
+        except (OSError, ValueError):
+            pass  # the worker died before reading: its frames say so (EOF)
+
+    def read_frame(self, deadline: float, stop: threading.Event | None = None) -> Frame | None:
+        """The next frame, or None when `deadline` (time.monotonic) passed first.
+
+        Raises SandboxEnded when the worker closed its results pipe or sent garbage, and
+        KeyboardInterrupt when `stop` is set (the run was cancelled).
+        """
+        head = self._read_exact(4 + 4, deadline, stop)
+        if head is None:
+            return None
+        if head[:4] != wire.MAGIC:
+            raise SandboxEnded("the grading process sent malformed data")
+        (hlen,) = struct.unpack("<I", head[4:])
+        if hlen > wire.MAX_HEADER_BYTES:
+            raise SandboxEnded("the grading process sent an oversized frame")
+        body = self._read_exact(hlen + 8, deadline, stop)
+        if body is None:
+            return None
+        (blen,) = struct.unpack("<Q", body[hlen:])
+        if blen > wire.MAX_BLOB_BYTES:
+            raise SandboxEnded(f"a check returned more than {wire.MAX_BLOB_BYTES >> 20} MiB "
+                               f"of data")
+        blob = self._read_exact(blen, deadline, stop) if blen else b""
+        if blob is None:
+            return None
+        try:
+            header = json.loads(body[:hlen])
+            if not isinstance(header, dict):
+                raise ValueError("header is not an object")
+            frame = Frame(header)
+            arrays = header.get("arrays") or {}
+            if not isinstance(arrays, dict):
+                raise ValueError("arrays is not an object")
+            frame["values"] = wire.decode_arrays(arrays, bytes(blob))
+            if any(not hasattr(v, "dtype") for v in frame["values"].values()):
+                raise ValueError("a value is not an array")
+        except (ValueError, TypeError, KeyError) as exc:
+            raise SandboxEnded(f"the grading process sent malformed data ({exc})") from None
+        return frame
+
+    def _read_exact(self, n: int, deadline: float, stop: threading.Event | None) -> bytes | None:
+        while len(self._buffer) < n:
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self._results], [], [], min(left, 0.2))
+            if not ready:
+                continue
+            chunk = os.read(self._results, max(65536, n - len(self._buffer)))
+            if not chunk:
+                raise SandboxEnded(self._ended_detail())
+            self._buffer += chunk
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
+
+    def last_output_line(self) -> str:
+        """The last line the worker printed (e.g. the error that stopped it), truncated."""
+        self._drain.join(timeout=0.5)
+        lines = bytes(self.output).decode("utf-8", errors="replace").strip().splitlines()
+        return lines[-1][:200] if lines else ""
+
+    def _ended_detail(self) -> str:
+        try:
+            code = self.proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return "the grading process closed its results channel"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"the grading process was killed by {name}"
+        return f"the grading process exited (exit code {code})"
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started; safe to call twice."""
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                proc.kill()
+            except ProcessLookupError:
+                pass
+        if self.group is not None:
+            self.group.kill()
+            self.group = None
+        if proc is not None:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            if not self.isolated:
+                try:  # the fallback: anything left in the session's process group
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            for thread in (getattr(self, "_drain", None), getattr(self, "_feeder", None)):
+                if thread is not None:
+                    thread.join(timeout=1.0)  # the drain closes stdout at EOF
+        if self._results is not None:
+            try:
+                os.close(self._results)
+            except OSError:
+                pass
+            self._results = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
+
+
+def preflight(stage: Path, limits: Limits, cgroups: SandboxCgroups | None = None,
+              use_bwrap: bool | None = None) -> None:
+    """Start one empty sandbox to prove the worker runs here (Python, numpy, the drivers).
+
+    Raises SandboxUnavailable with the worker's last output otherwise, before a class is graded as
+    a column of errors.
+    """
+    request = {"cells": [], "tasks": [], "limits": limits.for_worker()}
+    with Sandbox(stage, request, b"", limits, cgroups, use_bwrap) as sandbox:
+        try:
+            frame = sandbox.read_frame(time.monotonic() + 60)
+            detail = ("no answer within 60 s" if frame is None
+                      else f"unexpected {frame.get('event')}")
+        except SandboxEnded as ended:
+            frame, detail = None, ended.detail
+        if frame is None or frame.get("event") != "loaded":
+            raise SandboxUnavailable(f"the sandbox cannot run the grader's worker ({detail}): "
+                               f"{sandbox.last_output_line() or 'no output'}")
+
+
+def _env_args() -> list[str]:
+    args: list[str] = []
+    for key, value in SANDBOX_ENV.items():
+        args += ["--setenv", key, value]
+    return args

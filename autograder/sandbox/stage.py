@@ -1,0 +1,63 @@
+"""The stage: the only part of the grader a sandbox sees, copied into a folder of its own.
+
+For each assignment: every module of `autograder/sandbox/inside/` (the worker, the wire format,
+the drivers; a test registry may swap in its own `drivers.py`), and a `backprop_lib` package
+holding only the modules `registry.allowed_modules(assignment)` allows (never the assignment's own graded
+modules, never solutions/ or the repository). The sandbox mounts it read-only at /grader.
+Bytecode is compiled here, once, because the sandbox never writes any.
+"""
+from __future__ import annotations
+
+import compileall
+import shutil
+from pathlib import Path
+
+from . import inside
+
+
+def build_stage(assignment_modules: tuple[str, ...], drivers: Path, library: Path,
+                into: Path) -> Path:
+    """Copy the modules of `inside/`, then `drivers`, and the allowed `backprop_lib` modules into `into`.
+
+    `library` is the `backprop_lib` package folder; modules it lacks are skipped. Returns `into`.
+    """
+    into.mkdir(parents=True, exist_ok=True)
+    for module in Path(inside.__file__).parent.glob("*.py"):
+        if module.name != "__init__.py":  # the stage is a folder of scripts, not a package
+            shutil.copyfile(module, into / module.name)
+    shutil.copyfile(drivers, into / "drivers.py")
+    package = into / "backprop_lib"
+    package.mkdir(exist_ok=True)
+    init = library / "__init__.py"
+    if init.exists():
+        shutil.copyfile(init, package / "__init__.py")
+    else:
+        (package / "__init__.py").write_text("")
+    for module in assignment_modules:
+        source = library / f"{module}.py"
+        if source.exists():
+            shutil.copyfile(source, package / f"{module}.py")
+    compileall.compile_dir(into, quiet=2)  # the sandbox reads bytecode, never writes it
+    for path in [into, *into.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return into
+
+
+def warm_bytecode(packages: tuple[str, ...] = ("numpy",)) -> None:
+    """Compile the bytecode of the packages every sandbox imports, once, if it is missing.
+
+    The sandbox mounts the venv read-only and runs `python -B`, so without .pyc files every
+    notebook would compile numpy from source (about a second each). A venv that cannot be
+    written is left alone.
+    """
+    import importlib.util
+
+    for package in packages:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for folder in spec.submodule_search_locations:
+            try:
+                compileall.compile_dir(folder, quiet=2)
+            except OSError:
+                pass

@@ -1,0 +1,1 @@
+"""Developer tools that ship with the repository but not with the grader (e.g. `demo_class`)."""
