@@ -1,7 +1,7 @@
 """`python -m autograder grade SUBMITTED --output OUT [--jobs N] [--seed S]` (the contract).
 
 Exit codes: 0 every row was written (whatever the scores); 1 grades were written but a later
-output step (feedback, gradebook, report, LMS) failed; 2 bad arguments or folders;
+output step (feedback, gradebook, report, LMS) failed; 2 the grader's own errors (`errors.GraderError`: bad arguments, folders, no sandbox);
 130 interrupted (grades.csv is only written after the last notebook).
 """
 from __future__ import annotations
@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from .pipeline.run import default_jobs, grade_class
-from .sandbox.launch import Limits, SandboxUnavailable
+from .errors import GraderError
+from .sandbox.launch import Limits
 
 
 def _positive_int(text: str) -> int:
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
               "once every notebook is graded; files already written are complete. Run the same "
               "command again to grade the class.", file=sys.stderr)
         return 130
-    except (ValueError, SandboxUnavailable) as exc:
+    except GraderError as exc:  # the command's own errors; anything else is a bug: traceback
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2
     finally:

@@ -7,9 +7,13 @@ driver of `autograder/drivers.py`; `evaluate(task, outcome)` turns what came bac
 library and with numerical gradients of the reference forward, computed here, in the
 grader's process. Tolerances are written down in `core`.
 
-One module per library module: `gates`, `layers`, `gradcheck`, `init`, `mlp`, `optim`,
-`diagnostics`; each has ``FUNCTIONS``, ``tasks_for(function, rng)`` and
-``evaluate(task, outcome)`` (called only for an ok outcome).
+One module per graded library module, with the library module's name (`backprop_lib/layers.py`
+is checked by `autograder/checks/layers.py`): `gates`, `layers`, `gradcheck`, `init`, `mlp`,
+`optim`, `diagnostics`; each has ``FUNCTIONS`` (the literal function names it checks, the only
+list of them: `autograder.registry` derives `MODULE_OF` from it), ``tasks_for(function, rng)``
+and ``evaluate(task, outcome)`` (called only for an ok outcome). Shared: `core` (data classes,
+comparisons, tolerances), `numeric` (numerical gradients), `inputs` (kink-free inputs),
+`mistakes` (naming a wrong answer).
 
 Also here for the grader's other steps: `known_functions()` (every function the grader can
 check), `check_names(function)` (the names of its checks, the same for every rng) and
@@ -23,36 +27,15 @@ from types import ModuleType
 
 import numpy as np
 
+from .. import registry
 from .core import Outcome, Task, Verdict, failed_outcome
 
 __all__ = ["Task", "Outcome", "Verdict", "tasks_for", "evaluate", "known_functions",
            "check_names", "run_in_process", "MODULE_OF"]
 
-_GATES = ("AddGate", "MultiplyGate", "MaxGate", "CopyGate", "ExpGate", "ReciprocalGate",
-          "ScaleGate", "OffsetGate", "SigmoidGate", "LogGate")
-_LAYERS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
-           "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward",
-           "leaky_relu_forward", "leaky_relu_backward", "elu_forward", "elu_backward",
-           "maxout_forward", "maxout_backward", "softmax_loss", "svm_loss", "mse_loss",
-           "squared_norm_forward", "squared_norm_backward", "l2_regularization")
-
-MODULE_OF: dict[str, str] = {
-    **{name: "gates" for name in _GATES},
-    **{name: "layers" for name in _LAYERS},
-    "numerical_gradient": "gradcheck",
-    "numerical_gradient_array": "gradcheck",
-    "init_weights": "init",
-    "init_mlp": "mlp",
-    "mlp_forward": "mlp",
-    "mlp_backward": "mlp",
-    "mlp_loss": "mlp",
-    "sgd": "optim",
-    "sgd_momentum": "optim",
-    "minibatches": "optim",
-    "layer_gradient_norms": "diagnostics",
-    "clip_gradients": "diagnostics",
-}
-"""Graded function (or gate class) -> the check module (named like the library module)."""
+MODULE_OF: dict[str, str] = registry.module_of()
+"""Graded function (or gate class) -> its check module, named like its library module
+(derived by `autograder.registry` from each check module's ``FUNCTIONS``)."""
 
 
 def known_functions() -> list[str]:

@@ -40,15 +40,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from backprop_lib.checks import norm_rel_error
-
 from . import mistakes
 from .mistakes import Context
+from .numeric import rel_error
 
 TOL_VALUE, FLOOR_VALUE = 1e-7, 1e-8
 TOL_GRAD, FLOOR_GRAD = 1e-6, 1e-2
 TOL_EXACT, FLOOR_EXACT = 1e-9, 1e-8
-H = 1e-5
 SAMPLE_SIZE = 20
 MAX_PARTS_SHOWN = 3
 
@@ -93,31 +91,7 @@ class Verdict:
     sample: list[tuple[float, float]] | None = None
 
 
-# ----------------------------------------------------------------------------- numbers
-def rel_error(got: np.ndarray, want: np.ndarray, floor: float) -> float:
-    """||got - want|| / max(||got|| + ||want||, floor), in float64 (the library's norm_rel_error)."""
-    return norm_rel_error(got, want, floor)
-
-
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = H) -> np.ndarray:
-    """Centered differences of a scalar f at x (a float64 copy of x is perturbed, not x).
-
-    Returns an array of x's shape: grad[i] = (f(x + h e_i) - f(x - h e_i)) / (2 h).
-    """
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        f_plus = float(f(x))
-        flat[i] = old - h
-        f_minus = float(f(x))
-        flat[i] = old
-        gflat[i] = (f_plus - f_minus) / (2 * h)
-    return grad
-
-
+# ----------------------------------------------------------------------------- memo
 _MEMO: OrderedDict[str, Any] = OrderedDict()
 _MEMO_SIZE = 64
 _MEMO_LOCK = threading.Lock()  # the grader evaluates notebooks in several threads

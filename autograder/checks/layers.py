@@ -28,19 +28,23 @@ from backprop_lib import layers as ref
 from .mistakes import Context
 from . import inputs
 from .core import (FLOOR_GRAD, FLOOR_VALUE, TOL_GRAD, TOL_VALUE, Outcome, Task, Verdict, combine,
-                   compare, memo, numerical_gradient)
+                   compare, memo)
+from .numeric import numerical_gradient
 
 N = 5
 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """A forward / backward pair: input names, gradient names, how to draw inputs."""
+    """A forward / backward pair by their library names: inputs, gradients, how to draw inputs."""
 
+    forward: str
+    backward: str
     inputs: tuple[str, ...]
     grads: tuple[str, ...]
     draw: Callable[[np.random.Generator], list]
     alpha: float | None = None  # a non-default alpha to check too (leaky ReLU, ELU)
+    default_alpha: float = 1.0  # the library's default alpha (for the mistake's sigma')
     bias_grads: tuple[str, ...] = ()
     at_output: Callable[[np.ndarray, float], np.ndarray] | None = None  # sigma'(out) for the mistake
 
@@ -64,27 +68,32 @@ def _sigmoid(u):
     return 1.0 / (1.0 + np.exp(-u))
 
 
-SPECS: dict[str, LayerSpec] = {
-    "affine": LayerSpec(("x", "W", "b"), ("dx", "dW", "db"), _affine, bias_grads=("db",)),
-    "relu": LayerSpec(("x",), ("dx",), lambda rng: [inputs.away_from(rng, (N, 4))]),
-    "sigmoid": LayerSpec(("x",), ("dx",), lambda rng: [inputs.normal(rng, (N, 4), 2.0)],
-                         at_output=lambda out, _a: _sigmoid(out) * (1.0 - _sigmoid(out))),
-    "tanh": LayerSpec(("x",), ("dx",), lambda rng: [inputs.normal(rng, (N, 4), 1.5)],
-                      at_output=lambda out, _a: 1.0 - np.tanh(out) ** 2),
-    "leaky_relu": LayerSpec(("x",), ("dx",), lambda rng: [inputs.away_from(rng, (N, 4))], alpha=0.05),
-    "elu": LayerSpec(("x",), ("dx",), lambda rng: [inputs.away_from(rng, (N, 4), 1.5)], alpha=0.5,
-                     at_output=lambda out, a: np.where(out >= 0, 1.0, a * np.exp(out))),
-    "maxout": LayerSpec(("x", "W1", "b1", "W2", "b2"), ("dx", "dW1", "db1", "dW2", "db2"), _maxout,
-                        bias_grads=("db1", "db2")),
-    "squared_norm": LayerSpec(("x", "W"), ("dx", "dW"),
-                              lambda rng: [inputs.normal(rng, (3,)), inputs.xavier(rng, 4, 3) * 2.0]),
-}
-_DEFAULT_ALPHA = {"leaky_relu": 0.1, "elu": 1.0}
+_PAIRS: tuple[LayerSpec, ...] = (
+    LayerSpec("affine_forward", "affine_backward", ("x", "W", "b"), ("dx", "dW", "db"), _affine,
+              bias_grads=("db",)),
+    LayerSpec("relu_forward", "relu_backward", ("x",), ("dx",),
+              lambda rng: [inputs.away_from(rng, (N, 4))]),
+    LayerSpec("sigmoid_forward", "sigmoid_backward", ("x",), ("dx",),
+              lambda rng: [inputs.normal(rng, (N, 4), 2.0)],
+              at_output=lambda out, _a: _sigmoid(out) * (1.0 - _sigmoid(out))),
+    LayerSpec("tanh_forward", "tanh_backward", ("x",), ("dx",),
+              lambda rng: [inputs.normal(rng, (N, 4), 1.5)],
+              at_output=lambda out, _a: 1.0 - np.tanh(out) ** 2),
+    LayerSpec("leaky_relu_forward", "leaky_relu_backward", ("x",), ("dx",),
+              lambda rng: [inputs.away_from(rng, (N, 4))], alpha=0.05, default_alpha=0.1),
+    LayerSpec("elu_forward", "elu_backward", ("x",), ("dx",),
+              lambda rng: [inputs.away_from(rng, (N, 4), 1.5)], alpha=0.5, default_alpha=1.0,
+              at_output=lambda out, a: np.where(out >= 0, 1.0, a * np.exp(out))),
+    LayerSpec("maxout_forward", "maxout_backward", ("x", "W1", "b1", "W2", "b2"),
+              ("dx", "dW1", "db1", "dW2", "db2"), _maxout, bias_grads=("db1", "db2")),
+    LayerSpec("squared_norm_forward", "squared_norm_backward", ("x", "W"), ("dx", "dW"),
+              lambda rng: [inputs.normal(rng, (3,)), inputs.xavier(rng, 4, 3) * 2.0]),
+)
+SPECS: dict[str, LayerSpec] = {name: spec for spec in _PAIRS for name in (spec.forward, spec.backward)}
+"""Graded function name (``affine_backward``) -> the spec of its forward / backward pair."""
 LOSSES = ("softmax_loss", "svm_loss", "mse_loss")
 
-FUNCTIONS: tuple[str, ...] = tuple(
-    [f"{layer}_{part}" for layer in SPECS for part in ("forward", "backward")]
-    + list(LOSSES) + ["l2_regularization"])
+FUNCTIONS: tuple[str, ...] = (*SPECS, *LOSSES, "l2_regularization")
 
 
 # ----------------------------------------------------------------------------- tasks
@@ -97,10 +106,9 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
         args = {"fn": function, "n_in": 2, "in0": weights[0], "in1": weights[1],
                 "reg": float(rng.uniform(0.1, 1.0))}
         return [Task(function, check, "l2", args) for check in ("loss", "dweights")]
-    layer, part = function.rsplit("_", 1)
-    if layer not in SPECS or part not in ("forward", "backward"):
+    if function not in SPECS:
         raise KeyError(function)
-    spec = SPECS[layer]
+    spec = SPECS[function]
     variants = [("", None)] + ([("_alpha", spec.alpha)] if spec.alpha is not None else [])
     tasks = []
     for suffix, alpha in variants:
@@ -109,11 +117,11 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
             args[f"in{i}"] = x
         if alpha is not None:
             args["kw_alpha"] = alpha
-        if part == "forward":
+        if function == spec.forward:
             tasks.append(Task(function, "out" + suffix, "forward", args))
             continue
-        out, _ = _ref_forward(layer, args)
-        args.update(fwd=f"{layer}_forward", n_grads=len(spec.grads),
+        out, _ = _ref_forward(spec, args)
+        args.update(fwd=spec.forward, n_grads=len(spec.grads),
                     dout=float(inputs.normal(rng, ())) if np.ndim(out) == 0 else inputs.normal(rng, np.shape(out)))
         tasks += [Task(function, grad + suffix, "forward_backward", args) for grad in spec.grads]
     return tasks
@@ -133,33 +141,32 @@ def _loss_tasks(function: str, rng: np.random.Generator) -> list[Task]:
 
 
 # ----------------------------------------------------------------------------- reference
-def _ref_forward(layer: str, args: dict, replace: dict[int, np.ndarray] | None = None):
+def _ref_forward(spec: LayerSpec, args: dict, replace: dict[int, np.ndarray] | None = None):
     xs = [args[f"in{i}"] for i in range(args["n_in"])]
     for i, x in (replace or {}).items():
         xs[i] = x
     kwargs = {"alpha": args["kw_alpha"]} if "kw_alpha" in args else {}
-    return getattr(ref, f"{layer}_forward")(*xs, **kwargs)
+    return getattr(ref, spec.forward)(*xs, **kwargs)
 
 
-def _backward_refs(layer: str, args: dict) -> dict:
-    spec = SPECS[layer]
+def _backward_refs(spec: LayerSpec, args: dict) -> dict:
     dout = args["dout"]
-    out, _ = _ref_forward(layer, args)
-    backward = getattr(ref, f"{layer}_backward")
+    out, _ = _ref_forward(spec, args)
+    backward = getattr(ref, spec.backward)
 
     def grads_for(upstream) -> list[np.ndarray]:
-        result = backward(upstream, _ref_forward(layer, args)[1])
+        result = backward(upstream, _ref_forward(spec, args)[1])
         return [np.asarray(g, dtype=np.float64) for g in (result if len(spec.grads) > 1 else (result,))]
 
     numerical = []
     for i in range(len(spec.grads)):
         def f(v: np.ndarray, i: int = i) -> float:
-            return float(np.sum(np.asarray(_ref_forward(layer, args, {i: v})[0]) * dout))
+            return float(np.sum(np.asarray(_ref_forward(spec, args, {i: v})[0]) * dout))
         numerical.append(numerical_gradient(f, args[f"in{i}"]))
     ones = np.ones_like(np.asarray(dout)) if np.ndim(dout) else 1.0  # the local gradient alone
     extra: list[dict] = [{"ignored_upstream": [g]} for g in grads_for(ones)]
     if spec.at_output is not None:
-        alpha = args.get("kw_alpha", _DEFAULT_ALPHA.get(layer, 1.0))
+        alpha = args.get("kw_alpha", spec.default_alpha)
         extra[0]["activation_not_preactivation"] = [spec.at_output(np.asarray(out), alpha) * dout]
     return {"grads": grads_for(dout), "numerical": numerical, "extra": extra}
 
@@ -208,12 +215,11 @@ def evaluate(task: Task, outcome: Outcome) -> Verdict:
                     floor=FLOOR_GRAD, right=refs["dweights"][i], sample=True,
                     context=Context(f"dweights[{i}]", candidates={"wrong_reg_factor": [reg * W]}))
             for i, W in enumerate(weights)])
-    layer, part = function.rsplit("_", 1)
-    if part == "forward":
-        out, _ = _ref_forward(layer, args)
+    spec = SPECS[function]
+    if function == spec.forward:
+        out, _ = _ref_forward(spec, args)
         return compare(values, "out", out, name="out", tol=TOL_VALUE, floor=FLOOR_VALUE)
-    spec = SPECS[layer]
-    refs = memo(function, args, lambda: _backward_refs(layer, args))
+    refs = memo(function, args, lambda: _backward_refs(spec, args))
     grad = task.check.removesuffix("_alpha")
     i = spec.grads.index(grad)
     batch = args["in0"].shape[0] if np.ndim(args["in0"]) == 2 else None

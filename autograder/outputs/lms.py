@@ -4,9 +4,9 @@
 (its `auto_score`), and `total`, students sorted by id. A (student, assignment) pair without a
 result is left empty and counts 0 in the total. Scores are written rounded to 4 decimals.
 
-Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` as a formula (CSV injection); a
-student id that starts so (it comes from a folder name) is written with a leading `'`, the
-usual neutraliser, which spreadsheets hide.
+Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` as a formula (CSV injection):
+every cell passes through `safe_text.csv_cell`, the curriculum's escape (a student id that
+starts so, or with `'`, gets one more leading `'`, so two ids stay two rows).
 """
 from __future__ import annotations
 
@@ -15,12 +15,7 @@ import io
 from pathlib import Path
 
 from ..pipeline.results import write_atomic
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
+from .safe_text import csv_row
 
 
 def _fmt(score: float) -> str:
@@ -39,11 +34,11 @@ def lms_rows(results: list[dict], assignments: list[str]) -> list[list[str]]:
         row = scores.setdefault(str(r["student_id"]), {})
         if str(r["assignment"]) in assignments:
             row[str(r["assignment"])] = float(r.get("auto_score") or 0.0)
-    rows = [["student_id", *assignments, "total"]]
+    rows = [csv_row(["student_id", *assignments, "total"])]
     for sid in sorted(scores):
         row = scores[sid]
-        rows.append([_safe_cell(sid), *(_fmt(row[a]) if a in row else "" for a in assignments),
-                     _fmt(sum(row.values()))])
+        rows.append(csv_row([sid, *(_fmt(row[a]) if a in row else "" for a in assignments),
+                             _fmt(sum(row.values()))]))
     return rows
 
 

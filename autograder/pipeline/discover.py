@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import CourseLayoutError
+
 
 @dataclass(frozen=True)
 class Job:
@@ -27,25 +29,25 @@ def _visible_dirs(folder: Path) -> list[Path]:
 def find_assignments(solutions: Path) -> list[str]:
     """Assignments with a source notebook `solutions/<a>/<a>.ipynb`, sorted by name.
 
-    Raises ValueError when `solutions` is not a folder or holds no assignment.
+    Raises CourseLayoutError when `solutions` is not a folder or holds no assignment.
     """
     solutions = Path(solutions)
     if not solutions.is_dir():
-        raise ValueError(f"solutions folder {solutions} does not exist")
+        raise CourseLayoutError(f"solutions folder {solutions} does not exist")
     found = [p.name for p in _visible_dirs(solutions) if (p / f"{p.name}.ipynb").is_file()]
     if not found:
-        raise ValueError(f"solutions folder {solutions} holds no <assignment>/<assignment>.ipynb")
+        raise CourseLayoutError(f"solutions folder {solutions} holds no <assignment>/<assignment>.ipynb")
     return found
 
 
 def find_students(submitted: Path) -> list[str]:
     """Student ids: the visible sub-folders of `submitted`, sorted.
 
-    Raises ValueError when `submitted` is not a folder.
+    Raises CourseLayoutError when `submitted` is not a folder.
     """
     submitted = Path(submitted)
     if not submitted.is_dir():
-        raise ValueError(f"submitted folder {submitted} does not exist")
+        raise CourseLayoutError(f"submitted folder {submitted} does not exist")
     return [p.name for p in _visible_dirs(submitted)]
 
 

@@ -2,6 +2,10 @@
 
 Every write is atomic (a temporary file in the same folder, then `os.replace`): an interrupted
 run leaves the previous complete file or none, never half a file.
+
+Every cell of `grades.csv` passes through `outputs.safe_text.csv_cell` (a student id such as
+`=HYPERLINK(...)` or `-x` gets a leading `'`; scores stay numbers); the JSON keeps every value
+exactly as it is.
 """
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+
+from ..outputs.safe_text import csv_row
 
 GRADES_COLUMNS = ("student_id", "assignment", "auto_score", "auto_max_score", "status", "reason")
 STATUSES = ("ok", "error", "timeout", "missing")
@@ -70,8 +76,8 @@ def read_result(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def _score(value: float) -> str:
-    return repr(round(float(value), 4))
+def _score(value: float) -> float:
+    return round(float(value), 4)
 
 
 def grades_csv_text(results: Iterable[dict[str, Any]]) -> str:
@@ -80,9 +86,9 @@ def grades_csv_text(results: Iterable[dict[str, Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(GRADES_COLUMNS)
     for r in sorted(results, key=lambda r: (r["student_id"], r["assignment"])):
-        writer.writerow([r["student_id"], r["assignment"], _score(r["auto_score"]),
-                         _score(r["auto_max_score"]), r["status"],
-                         " ".join(str(r.get("reason", "")).split())])
+        writer.writerow(csv_row([r["student_id"], r["assignment"], _score(r["auto_score"]),
+                                 _score(r["auto_max_score"]), r["status"],
+                                 " ".join(str(r.get("reason", "")).split())]))
     return buffer.getvalue()
 
 

@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from .. import registry as policy
+from ..errors import CourseLayoutError, UsageError
 from .discover import Job, discover, find_assignments
 from .grade import Checks, default_checks, grade_notebook, internal_error
-from .notebook import SourceNotebook, load_source
+from .notebook import NotebookError, SourceNotebook, load_source
 from .results import STATUSES, write_grades_csv, write_result
 from ..sandbox.launch import Limits, SandboxCgroups, SandboxUnavailable, preflight
 from ..sandbox.stage import build_stage, warm_bytecode
+from ..outputs.safe_text import terminal_text
 
-LIBRARY = Path(__file__).resolve().parents[2] / "backprop_lib"
 
 
 @dataclass
@@ -67,13 +67,14 @@ class Summary:
         slow = self.slowest()
         if slow:
             lines.append("slowest: " + ", ".join(
-                f"{r['student_id']}/{r['assignment']} {r.get('seconds', 0):.2f} s ({r['status']})"
+                f"{terminal_text(r['student_id'])}/{r['assignment']} {r.get('seconds', 0):.2f} s "
+                f"({r['status']})"
                 for r in slow))
         if self.output_seconds:
             steps = ", ".join(f"{k} {v:.1f} s" for k, v in self.output_seconds.items())
             lines.append(f"outputs: {steps}; total {self.seconds:.1f} s")
         for problem in self.output_errors:
-            lines.append(f"output step failed: {problem}")
+            lines.append(f"output step failed: {terminal_text(problem)}")
         return "\n".join(lines)
 
 
@@ -86,8 +87,18 @@ def default_jobs() -> int:
 
 
 def load_sources(solutions: Path, assignments: list[str]) -> dict[str, SourceNotebook]:
-    """The trusted source notebook of every assignment (ValueError when one breaks the contract)."""
-    return {a: load_source(Path(solutions) / a / f"{a}.ipynb", a) for a in assignments}
+    """The trusted source notebook of every assignment.
+
+    Raises:
+        CourseLayoutError: a source notebook breaks the contract (unreadable, no points).
+    """
+    sources = {}
+    for a in assignments:
+        try:
+            sources[a] = load_source(Path(solutions) / a / f"{a}.ipynb", a)
+        except NotebookError as exc:
+            raise CourseLayoutError(f"source notebook of {a}: {exc}") from exc
+    return sources
 
 
 def _progress(total: int, enabled: bool, stream: TextIO):
@@ -114,7 +125,8 @@ def grade_class(submitted: Path, out: Path, *, solutions: Path = Path("solutions
         outputs: also write feedback, gradebook, report and LMS table.
 
     Raises:
-        ValueError: a missing `submitted` / `solutions` folder or a broken source notebook.
+        CourseLayoutError: a missing `submitted` / `solutions` folder or a broken source notebook.
+        UsageError: `jobs` < 1.
         SandboxUnavailable: the sandbox cannot run here (checked before grading).
         KeyboardInterrupt: when interrupted (after killing every sandbox).
     """
@@ -122,7 +134,7 @@ def grade_class(submitted: Path, out: Path, *, solutions: Path = Path("solutions
     started = time.monotonic()
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
+        raise UsageError(f"jobs must be at least 1, got {jobs}")
     checks = checks or default_checks()
     limits = limits or Limits()
     out = Path(out)
@@ -136,7 +148,7 @@ def grade_class(submitted: Path, out: Path, *, solutions: Path = Path("solutions
     stop = threading.Event()
     results: list[dict[str, Any]] = []
     try:
-        stages = {a: build_stage(policy.allowed_modules(a), checks.drivers, LIBRARY, stage_root / a)
+        stages = {a: build_stage(a, checks.drivers, stage_root / a)
                   for a in assignments}
         if any(job.notebook is not None for job in all_jobs):
             warm_bytecode()
@@ -150,7 +162,8 @@ def grade_class(submitted: Path, out: Path, *, solutions: Path = Path("solutions
             except (KeyboardInterrupt, SandboxUnavailable):
                 raise
             except Exception as exc:  # a grader bug on one notebook: a row, not a crash
-                traceback.print_exc(file=stream)
+                lines = traceback.format_exc().splitlines()  # it quotes what the student sent
+                print("\n".join(terminal_text(line) for line in lines), file=stream)
                 return internal_error(job, sources[job.assignment], exc)
 
         with _progress(len(all_jobs), progress, stream) as bar:
@@ -195,7 +208,8 @@ def _step(name: str, action: Callable[[], Any], stream: TextIO, errors: list[str
         timings[name] = time.monotonic() - started
     except Exception as exc:  # one output's bug must not cost the others
         errors.append(f"{name}: {type(exc).__name__}: {exc}")
-        print(f"autograder: error: {name} failed: {type(exc).__name__}: {exc}", file=stream)
+        print(f"autograder: error: {name} failed: {type(exc).__name__}: {terminal_text(exc)}",
+              file=stream)
 
 
 def write_outputs(results: list[dict[str, Any]], out: Path, solutions: Path,
@@ -228,7 +242,7 @@ def write_outputs(results: list[dict[str, Any]], out: Path, solutions: Path,
         if any(e.startswith("gradebook:") for e in errors):  # not an earlier run's gradebook
             raise RuntimeError("skipped, the gradebook step failed")
         for problem in write_autograded(results, submitted, out, solutions):
-            print(f"autograder: warning: formgrader: {problem}", file=stream)
+            print(f"autograder: warning: formgrader: {terminal_text(problem)}", file=stream)
 
     def report() -> None:
         from ..outputs.report import write_report

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import SandboxUnavailable, UsageError
 from .inside import wire
 from .cgroups import CgroupSet, SandboxCgroups
 
@@ -58,7 +59,7 @@ class Limits:
     def __post_init__(self) -> None:
         for name in ("wall_seconds", "task_seconds", "memory_bytes", "processes", "file_bytes"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)!r}")
+                raise UsageError(f"Limits.{name} must be positive, got {getattr(self, name)!r}")
 
     def for_worker(self) -> dict[str, int]:
         """The limits the worker sets on itself (CPU time gets a second of slack over wall)."""
@@ -76,10 +77,6 @@ class SandboxEnded(Exception):
     def __init__(self, detail: str):
         super().__init__(detail)
         self.detail = detail
-
-
-class SandboxUnavailable(RuntimeError):
-    """The sandbox cannot run here at all (a machine problem, not a submission's)."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 For each assignment: every module of `autograder/sandbox/inside/` (the worker, the wire format,
 the drivers; a test registry may swap in its own `drivers.py`), and a `backprop_lib` package
-holding only the modules `registry.allowed_modules(assignment)` allows (never the assignment's own graded
-modules, never solutions/ or the repository). The sandbox mounts it read-only at /grader.
+holding only the modules `registry.allowed_modules(assignment)` allows, written by
+`registry.write_library_package` (the student release's builder too): never the assignment's
+own graded modules, never solutions/ or the repository. The sandbox mounts it read-only at /grader.
 Bytecode is compiled here, once, because the sandbox never writes any.
 """
 from __future__ import annotations
@@ -12,12 +13,13 @@ import compileall
 import shutil
 from pathlib import Path
 
+from ..registry import LIBRARY, write_library_package
 from . import inside
 
 
-def build_stage(assignment_modules: tuple[str, ...], drivers: Path, library: Path,
-                into: Path) -> Path:
-    """Copy the modules of `inside/`, then `drivers`, and the allowed `backprop_lib` modules into `into`.
+def build_stage(assignment: str, drivers: Path, into: Path, library: Path = LIBRARY) -> Path:
+    """Copy the modules of `inside/`, then `drivers` (over the real one), and the `backprop_lib`
+    package `assignment` may import into `into`.
 
     `library` is the `backprop_lib` package folder; modules it lacks are skipped. Returns `into`.
     """
@@ -26,17 +28,7 @@ def build_stage(assignment_modules: tuple[str, ...], drivers: Path, library: Pat
         if module.name != "__init__.py":  # the stage is a folder of scripts, not a package
             shutil.copyfile(module, into / module.name)
     shutil.copyfile(drivers, into / "drivers.py")
-    package = into / "backprop_lib"
-    package.mkdir(exist_ok=True)
-    init = library / "__init__.py"
-    if init.exists():
-        shutil.copyfile(init, package / "__init__.py")
-    else:
-        (package / "__init__.py").write_text("")
-    for module in assignment_modules:
-        source = library / f"{module}.py"
-        if source.exists():
-            shutil.copyfile(source, package / f"{module}.py")
+    write_library_package(assignment, into, library)
     compileall.compile_dir(into, quiet=2)  # the sandbox reads bytecode, never writes it
     for path in [into, *into.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from autograder import checks
-from autograder.checks import Outcome, Task, Verdict, core, inputs
+from autograder.checks import Outcome, Task, Verdict, core, inputs, numeric
 from autograder.checks import mlp as mlp_checks
 
 SEEDS = 200
@@ -282,8 +282,13 @@ def test_norms_sorted_as_strings_fail():
     assert not verdict.passed and verdict.fraction == 0.0
 
 
-def test_batched_numerical_gradient_equals_the_reference_loop():
+def test_batched_numerical_gradient_equals_the_reference_loop(caplog):
+    """The fast path and the logged fallback (never a silent one) give the loop's numbers."""
+    import logging
+
     from backprop_lib import mlp
+
+    caplog.set_level(logging.WARNING, logger="autograder.checks.numeric")
 
     for task in checks.tasks_for("mlp_loss", np.random.default_rng(8))[1::2]:
         params, X, y, act, loss, reg = (mlp_checks._params(task.args), task.args["X"], task.args["y"],
@@ -295,10 +300,14 @@ def test_batched_numerical_gradient_equals_the_reference_loop():
         def plain_f(p):
             return mlp_checks._data_loss(mlp_checks.forward_pass(p, X, act, "identity")[1][-1], y, loss)
 
+        caplog.clear()
         fast = mlp_checks._numerical(params, reference_f, plain_f, reg)
+        assert not caplog.records  # the batched path agreed: no fallback
         slow = mlp_checks._numerical(params, reference_f, lambda p: plain_f(p) + 1.0, reg)  # guard trips
+        assert len(caplog.records) == len(params)  # one logged fallback per array
+        assert all("falling back" in r.getMessage() for r in caplog.records)
         for key in params:
-            loop = core.numerical_gradient(
+            loop = numeric.numerical_gradient(
                 lambda v: mlp.mlp_loss({**params, key: v}, X, y, activation=act, loss=loss, reg=reg)[0], params[key])
             np.testing.assert_allclose(fast[key], loop, rtol=0, atol=1e-9)
             np.testing.assert_allclose(slow[key], loop, rtol=0, atol=1e-9)

@@ -1,15 +1,14 @@
 """The stage: exactly what a sandbox may see of the grader."""
 from __future__ import annotations
 
-from autograder import registry as policy
 from autograder.sandbox.stage import build_stage, warm_bytecode
 
 from fixtures.toy_class import FIXTURES, LIBRARY
 
 
 def test_stage_holds_only_the_inside_modules_and_allowed_library_modules(tmp_path):
-    a2_stage = build_stage(policy.allowed_modules("a2_vectorized"), FIXTURES / "probe_drivers.py",
-                           LIBRARY, tmp_path / "stage")
+    a2_stage = build_stage("a2_vectorized", FIXTURES / "probe_drivers.py", tmp_path / "stage",
+                           LIBRARY)
     names = {p.name for p in (a2_stage / "backprop_lib").iterdir()} - {"__pycache__"}
     assert {"__init__.py", "checks.py"} <= names
     assert "layers.py" not in names and "gradcheck.py" not in names  # a2's own graded modules
