@@ -150,17 +150,31 @@ def standardize(X_train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, .
     return tuple((A - mean) / std for A in (X_train, *others))
 
 
+DIGITS_CSV = "digits.csv.gz"
+"""The digits' file: scikit-learn's ``sklearn/datasets/data/digits.csv.gz`` (64 pixels and the
+label per row), which a student's release ships beside this module (``courseware build``)."""
+
+
+def digits_csv() -> Path | None:
+    """The digits CSV beside this module (a student's release), else scikit-learn's; or None."""
+    beside = Path(__file__).with_name(DIGITS_CSV)
+    if beside.is_file():
+        return beside
+    spec = importlib.util.find_spec("sklearn")
+    bundled = Path(spec.origin).parent / "datasets" / "data" / DIGITS_CSV if spec and spec.origin else None
+    return bundled if bundled is not None and bundled.is_file() else None
+
+
 @functools.lru_cache(maxsize=1)
 def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     """The 1797 digits as (X of shape (1797, 64), y of shape (1797,)), read once per process.
 
-    Reads the CSV that ships inside scikit-learn (``sklearn/datasets/data/digits.csv.gz``, the
-    file ``sklearn.datasets.load_digits`` parses) without importing scikit-learn, which takes
-    seconds; falls back to ``sklearn.datasets.load_digits`` if the file has moved.
+    Reads `digits_csv()` (the file ``sklearn.datasets.load_digits`` parses) with numpy alone,
+    so a student's release needs no scikit-learn and the kit does not import it (seconds);
+    falls back to ``sklearn.datasets.load_digits`` if neither file is there.
     """
-    spec = importlib.util.find_spec("sklearn")
-    csv = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz" if spec and spec.origin else None
-    if csv is not None and csv.is_file():
+    csv = digits_csv()
+    if csv is not None:
         table = np.loadtxt(csv, delimiter=",")
         X, y = table[:, :-1], table[:, -1]
     else:  # pragma: no cover - depends on scikit-learn's layout

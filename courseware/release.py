@@ -6,7 +6,9 @@ gradebook.db or other junk lands in the repository. Its output is then:
 - given stubs that say what to write: each ``raise NotImplementedError()`` becomes
   ``raise NotImplementedError("<a> <function>: <TASK text>")`` from the ``# TASK:`` comment
   that precedes the solution region (docs/notebook-format.md);
-- normalized (no outputs, the solution notebook's cell ids, stable JSON).
+- normalized (no outputs, the solution notebook's cell ids, stable JSON);
+- accompanied by ``backprop_lib/``: exactly the modules the assignment may import, stamped
+  generated (written into ``solutions/<a>/`` first, carried over by nbgrader).
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ import nbformat
 from nbformat import NotebookNode
 
 from . import notebooks
-from .layout import Layout
+from .layout import LIBRARY_PACKAGE, Layout
+from .library_package import LIBRARY, write_release_package
 from .sync import STAMP_PREFIX
 
 NOTE_CELL_ID = "generated-note"
@@ -165,17 +168,24 @@ def postprocess(nb: NotebookNode, assignment: str, name: str) -> NotebookNode:
     return notebooks.normalize(nb, keep_ids=True)
 
 
-def build_assignment(solution_dir: Path, assignment: str, out_dir: Path) -> list[Path]:
+def build_assignment(solution_dir: Path, assignment: str, out_dir: Path, library: Path = LIBRARY) -> list[Path]:
     """Generate the release of one assignment into `out_dir` (replacing its contents).
+
+    First (re)writes ``solution_dir/backprop_lib/``, the modules `assignment` may import
+    (`library_package.write_release_package`): the solution notebook then runs from its own
+    folder, and nbgrader's generate_assignment (this one, or a TA's own) carries the package
+    into the release, so a student's folder runs on its own.
 
     Args:
         solution_dir: ``solutions/<a>`` (already synced).
         assignment: the assignment name.
         out_dir: ``notebooks/<a>``.
+        library: the reference package the modules are copied from.
 
     Returns:
-        The files written.
+        The files written into `out_dir`.
     """
+    write_release_package(assignment, solution_dir / LIBRARY_PACKAGE, library)
     with tempfile.TemporaryDirectory(prefix="courseware-build-") as tmp:
         release = run_nbgrader(solution_dir, assignment, Path(tmp))
         staged = Path(tmp) / "staged"
@@ -204,5 +214,6 @@ def build(layout: Layout, assignments: list[str], out_notebooks: Path | None = N
     written: list[Path] = []
     for assignment in assignments:
         source = (solutions or layout.solutions) / assignment
-        written += build_assignment(source, assignment, (out_notebooks or layout.notebooks) / assignment)
+        written += build_assignment(source, assignment, (out_notebooks or layout.notebooks) / assignment,
+                                    layout.library)
     return written

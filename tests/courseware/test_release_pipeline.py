@@ -1,6 +1,7 @@
 """The release pipeline: sync from the library, nbgrader build + post-processing, check."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -8,6 +9,7 @@ import textwrap
 import nbformat
 import pytest
 
+from autograder.registry import HELPER_MODULES
 from courseware import cells, notebooks
 from courseware.check import check
 from courseware.layout import ROOT, Layout
@@ -67,6 +69,8 @@ def project(tmp_path) -> Layout:
                     library=tmp_path / "backprop_lib")
     layout.library.mkdir()
     (layout.library / "toy.py").write_text(TOY_MODULE)
+    for helper in HELPER_MODULES:  # every release's backprop_lib/ holds them
+        shutil.copy(ROOT / "backprop_lib" / f"{helper}.py", layout.library)
     notebooks.write(toy_notebook(), layout.solution_notebook("toy"))
     return layout
 
@@ -154,7 +158,15 @@ def test_sync_build_check_round_trip(project):
     lines = {line.strip() for line in code.split("\n")}
     assert "return SCALE * x" not in lines and "assert double(4.0) == 8.0" not in lines
     assert "YOUR ANSWER HERE" in code
-    assert sorted(p.name for p in project.root.rglob("*") if p.is_file()) == ["toy.ipynb", "toy.ipynb", "toy.py"]
+    package = sorted(["__init__.py", "digits.csv.gz", *(f"{m}.py" for m in HELPER_MODULES)])
+    assert sorted(p.name for p in project.release_dir("toy").rglob("*") if p.is_file()) == sorted(["toy.ipynb", *package])
+    assert sorted(p.name for p in (project.solutions / "toy" / "backprop_lib").iterdir()) == package
+    assert check(project, ["toy"]) == []
+
+    (project.library / "checks.py").write_text((project.library / "checks.py").read_text() + "\n# changed\n")
+    assert check(project, ["toy"]) == ["differs  solutions/toy/backprop_lib/checks.py",
+                                       "differs  notebooks/toy/backprop_lib/checks.py"]
+    build(project, ["toy"])
     assert check(project, ["toy"]) == []
 
     (project.library / "toy.py").write_text(TOY_MODULE.replace("# TASK: return SCALE * x.", "# TASK: twice x."))

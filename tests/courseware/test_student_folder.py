@@ -1,0 +1,119 @@
+"""What a student receives: ``notebooks/<a>/`` copied alone into an empty folder runs on its own
+and holds no answer key (CURRICULUM.md, "What a student receives").
+
+Each folder is run with a real kernel (nbclient) of the kit's venv, in which nothing of the kit
+is installed (checked below), with no PYTHONPATH and the folder as the working directory: the
+only `backprop_lib` the kernel can import is the folder's own.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.registry import ASSIGNMENTS, GRADED_MODULES, allowed_modules, forbidden_modules
+from courseware import notebooks
+from courseware.layout import Layout
+from courseware.library_package import DIGITS_CSV, stamp_line
+from courseware.student_folder import answer_lines, completed_notebook, leaked_answer_lines
+
+LAYOUT = Layout()
+ALL_GRADED = tuple(m for a in ASSIGNMENTS for m in GRADED_MODULES[a])
+ENV_PROBE = """\
+import importlib.util, json, os, backprop_lib
+from backprop_lib.data import digits_csv
+print(json.dumps({"package": backprop_lib.__file__, "digits": str(digits_csv()), "cwd": os.getcwd(),
+                  "kit": [m for m in ("autograder", "courseware", "tools") if importlib.util.find_spec(m)]}))
+"""
+
+
+def student_env() -> dict[str, str]:
+    """The environment of a student's Jupyter: no PYTHONPATH, nothing pointing at the kit."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
+
+
+def alone(a: str, into: Path) -> Path:
+    """``notebooks/<a>/`` copied alone into the empty folder `into`; returns the copy."""
+    assert not any(into.iterdir())
+    return Path(shutil.copytree(LAYOUT.release_dir(a), into / a))
+
+
+def test_the_kit_venv_cannot_import_the_kit_outside_the_project(tmp_path):
+    probe = "import importlib.util; print([m for m in ('backprop_lib', 'autograder', 'courseware') if importlib.util.find_spec(m)])"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=student_env(),
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", "the kit is installed into the venv: a student's kernel would see every answer"
+
+
+@pytest.mark.parametrize("a", ASSIGNMENTS)
+def test_folder_holds_exactly_the_allowed_modules_stamped(a):
+    package = LAYOUT.release_dir(a) / "backprop_lib"
+    modules = {p.stem for p in package.glob("*.py")} - {"__init__"}
+    assert modules == set(allowed_modules(a))
+    for path in package.glob("*.py"):
+        source = f"backprop_lib/{path.name}"
+        assert path.read_text(encoding="utf-8").split("\n", 1)[0] == stamp_line(a, source), path
+    assert sorted(p.name for p in package.iterdir()) == sorted([*(f"{m}.py" for m in modules), "__init__.py", DIGITS_CSV])
+    # nbgrader's generate_assignment carries the package from the solution folder
+    assert sorted(p.name for p in (LAYOUT.solutions / a / "backprop_lib").iterdir()
+                  if p.name != "__pycache__") == sorted(p.name for p in package.iterdir())
+
+
+@pytest.mark.parametrize("a", ASSIGNMENTS)
+def test_no_graded_module_of_this_or_a_later_assignment_is_importable_from_the_folder(a, tmp_path):
+    folder = alone(a, tmp_path)
+    probe = ("import importlib.util, json\n"
+             f"print(json.dumps({{m: getattr(importlib.util.find_spec('backprop_lib.' + m), 'origin', None) for m in {ALL_GRADED!r}}}))")
+    found = json.loads(subprocess.run([sys.executable, "-c", probe], cwd=folder, env=student_env(),
+                                      capture_output=True, text=True, check=True).stdout)
+    assert {m for m, origin in found.items() if origin} == set(allowed_modules(a)) & set(ALL_GRADED)
+    assert all(origin is None for m, origin in found.items() if m in forbidden_modules(a))
+    assert all(Path(origin).is_relative_to(folder) for origin in found.values() if origin)
+
+
+@pytest.mark.parametrize("a", ASSIGNMENTS)
+def test_no_file_of_the_folder_holds_an_answer_line(a):
+    answers = answer_lines(LAYOUT.library, forbidden_modules(a))
+    assert len(answers) >= 5, f"only {len(answers)} answer lines: the scan would mean nothing"
+    assert leaked_answer_lines(LAYOUT.release_dir(a), answers) == []
+
+
+def test_answer_scan_can_fail(tmp_path):
+    a = ASSIGNMENTS[1]  # a2: its package must not hold layers.py; plant it
+    folder = alone(a, tmp_path)
+    shutil.copy(LAYOUT.library / "layers.py", folder / "backprop_lib" / "layers.py")
+    leaks = leaked_answer_lines(folder, answer_lines(LAYOUT.library, forbidden_modules(a)))
+    assert leaks and {leak.file for leak in leaks} == {"backprop_lib/layers.py"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", ASSIGNMENTS)
+def test_folder_alone_with_the_work_done_runs_top_to_bottom(a, tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    folder = alone(a, tmp_path)
+    nb = completed_notebook(notebooks.read(folder / f"{a}.ipynb"), notebooks.read(LAYOUT.solution_notebook(a)))
+    nb.cells.append(nbformat.v4.new_code_cell(ENV_PROBE))
+    for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):
+        monkeypatch.delenv(name, raising=False)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    print(f"{a}: the student's folder, work done, ran in {time.perf_counter() - start:.1f} s")
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]
+    stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert errors == [] and stderr == []
+    seen = json.loads(nb.cells[-1].outputs[-1].text)
+    assert seen["kit"] == [] and Path(seen["cwd"]) == folder
+    assert Path(seen["package"]).is_relative_to(folder) and Path(seen["digits"]).is_relative_to(folder)
+    assert any("image/png" in o.get("data", {}) for o in outputs), "no figure"
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "PASS" in text and "FAIL" not in text
