@@ -3,23 +3,38 @@
 `SUBMITTED/<student_id>/<assignment>/<assignment>.ipynb` is nbgrader's submitted layout. A
 student folder without that notebook still gets a job (graded `missing`, with a reason naming
 what was found instead), so every student has a row for every assignment.
+
+`SUBMITTED` is written by nbgrader's exchange, so by students: nothing in it is followed. A
+student folder that is a symbolic link gets a `refused` job per assignment (an `error` row,
+never read); otherwise the notebook is read by `read_notebook` with `safe_files.read_beneath`
+(no link followed, a regular file only, inside the student's own folder, at most
+`MAX_NOTEBOOK_BYTES`), once, by the command: an engine's task carries the bytes. Nothing else
+in a student's folder is read or imported (their own `backprop_lib/`, for instance).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CourseLayoutError
+from .safe_files import MAX_NOTEBOOK_BYTES, is_real_folder, read_beneath
 
 
 @dataclass(frozen=True)
 class Job:
-    """One (student, assignment) to grade. `notebook` is None when nothing was submitted."""
+    """One (student, assignment) to grade. `notebook` is None when nothing was submitted; an
+    engine's task replaces the path by the notebook's bytes, read by the command."""
 
     student_id: str
     assignment: str
-    notebook: Path | None
+    notebook: Path | bytes | None
     reason: str = ""
+    root: Path | None = field(default=None, compare=False)
+    """SUBMITTED, when `discover` found the job there; the notebook is `root/parts...`."""
+    parts: tuple[str, ...] = field(default=(), compare=False)
+    refused: str = ""
+    """Not empty: the job is an `error` row with this reason, nothing is read (a linked folder)."""
 
 
 def _visible_dirs(folder: Path) -> list[Path]:
@@ -51,27 +66,55 @@ def find_students(submitted: Path) -> list[str]:
     return [p.name for p in _visible_dirs(submitted)]
 
 
+def _lexists(path: Path) -> bool:
+    """True when something (a file, a folder, a link, even a dangling one) is at `path`."""
+    try:
+        os.lstat(path)
+        return True
+    except OSError:
+        return False
+
+
 def _missing_reason(folder: Path, assignment: str) -> str:
     expected = f"{assignment}/{assignment}.ipynb"
-    if not folder.is_dir():
+    if not is_real_folder(folder):
         return f"No submission: {expected} not found."
-    others = sorted(p.name for p in folder.glob("*.ipynb"))
+    others = sorted(name for name in os.listdir(folder) if name.endswith(".ipynb"))
     if others:
         return f"No submission: {expected} not found (the folder holds {', '.join(others[:3])})."
     return f"No submission: {expected} not found (the folder holds no notebook)."
 
 
 def discover(submitted: Path, solutions: Path) -> list[Job]:
-    """All jobs, sorted by (student_id, assignment)."""
+    """All jobs, sorted by (student_id, assignment). Reads no notebook (see `read_notebook`)."""
     submitted = Path(submitted)
     assignments = find_assignments(solutions)
     jobs: list[Job] = []
     for student in find_students(submitted):
+        linked = not is_real_folder(submitted / student)
         for assignment in assignments:
             folder = submitted / student / assignment
             notebook = folder / f"{assignment}.ipynb"
-            if notebook.is_file():
-                jobs.append(Job(student, assignment, notebook))
+            parts = (student, assignment, f"{assignment}.ipynb")
+            if linked:
+                jobs.append(Job(student, assignment, notebook, root=submitted, parts=parts,
+                                refused=f"The student folder {student} is a symbolic link; only "
+                                        f"a real folder counts, so none of its notebooks is read."))
+            elif _lexists(notebook) or (_lexists(folder) and not is_real_folder(folder)):
+                jobs.append(Job(student, assignment, notebook, root=submitted, parts=parts))
             else:
                 jobs.append(Job(student, assignment, None, _missing_reason(folder, assignment)))
     return jobs
+
+
+def read_notebook(job: Job, max_bytes: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """The bytes of `job`'s notebook, read without following any link (`read_beneath`).
+
+    A job made by hand (`Job(sid, a, path)`, tests) reads `path`'s last component beneath its
+    folder. Raises `safe_files.UnsafeFile` (its `reason` for the row, `missing` for a file
+    that is gone).
+    """
+    if job.root is not None and job.parts:
+        return read_beneath(job.root, job.parts, max_bytes)
+    path = Path(job.notebook)
+    return read_beneath(path.parent, (path.name,), max_bytes)

@@ -26,9 +26,12 @@ import numpy as np
 
 from ..sandbox import inside
 from ..sandbox.inside import wire
-from .discover import Job
+from .discover import Job, read_notebook
+from .safe_files import UnsafeFile
 from .notebook import NotebookError, SourceNotebook, load_student
+from .results import row_numbers
 from ..sandbox.launch import Limits, SandboxCgroups, Sandbox, SandboxEnded, warn_once
+from .limits import LOAD_FRAME_BYTES, WorkLimits, task_keys
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,14 @@ def _row(function: str, check: str, max_points: float, fraction: float, passed: 
 def _failed_functions(source: SourceNotebook, message: str) -> list[dict[str, Any]]:
     """One failing row per graded function (missing / unreadable / unloadable notebooks)."""
     return [_row(f, "notebook", p, 0.0, False, message, None) for f, p in source.points.items()]
+
+
+def unreadable(job: Job, source: SourceNotebook, reason: str) -> dict[str, Any]:
+    """The `error` row of a notebook the command refused to read (a link, a special file, too
+    large: `safe_files.read_beneath`'s `reason`); no sandbox runs for it."""
+    return {"student_id": job.student_id, "assignment": job.assignment, "auto_score": 0.0,
+            "auto_max_score": source.max_score, "status": "error", "reason": _sentence(reason),
+            "checks": _failed_functions(source, reason), "seconds": 0.0}
 
 
 def internal_error(job: Job, source: SourceNotebook, exc: BaseException) -> dict[str, Any]:
@@ -148,21 +159,44 @@ def _request(cells: list[dict[str, str]], tasks: list[_Planned],
 
 
 class _Run:
-    """Runs the planned tasks, restarting the sandbox after a task that hangs or kills it."""
+    """Runs the planned tasks, restarting the sandbox after a task that hangs or kills it.
+
+    Every read is bounded by `work` (`limits.py`): the load by `work.load_seconds`, each check
+    by its key's seconds and bytes, the notebook's frames together by `work.notebook_bytes`;
+    the notebook's whole run by `limits.wall_seconds`. Records what it measured (`load_seconds`,
+    `measured`: index -> (seconds, bytes) of each run), which is how the reference is measured.
+    """
 
     def __init__(self, cells: list[dict[str, str]], stage: Path, limits: Limits,
                  cgroups: SandboxCgroups | None, use_bwrap: bool | None,
-                 stop: threading.Event | None, outcome: type):
+                 stop: threading.Event | None, outcome: type, work: WorkLimits,
+                 keys: dict[int, str]):
         self.cells, self.stage, self.limits = cells, stage, limits
         self.cgroups, self.use_bwrap, self.stop, self.outcome = cgroups, use_bwrap, stop, outcome
+        self.work, self.keys = work, keys
+        self.bytes_left = work.notebook_bytes
         self.status, self.reason = "ok", ""
+        self.load_seconds: float | None = None
+        self.measured: dict[int, tuple[float, int]] = {}
+        self.run_indices: list[int] = []
 
     def run(self, planned: list[_Planned], started: float) -> dict[int, Any]:
         """Outcome per task index (tasks sharing args with an earlier task share its run)."""
         shared = _shared_runs(planned)
         runs = [p for p in planned if shared[p.index] == p.index]
+        self.run_indices = [p.index for p in runs]
         outcomes = self._run(runs, started)
         return {p.index: outcomes[shared[p.index]] for p in planned}
+
+    def _fail(self, p: _Planned, error: str, kind: str = "crash") -> Any:
+        return self.outcome(ok=False, values={}, error=error, kind=kind)
+
+    def _read(self, sandbox: Sandbox, deadline: float, max_bytes: int):
+        """One frame within `deadline` and `max_bytes` (and what is left of the notebook's)."""
+        frame = sandbox.read_frame(deadline, self.stop, max_bytes=min(max_bytes, self.bytes_left))
+        if frame is not None:
+            self.bytes_left -= frame.nbytes
+        return frame
 
     def _run(self, planned: list[_Planned], started: float) -> dict[int, Any]:
         outcomes: dict[int, Any] = {}
@@ -171,6 +205,11 @@ class _Run:
         while True:
             pending = [p for p in planned if p.index not in outcomes]
             if not pending and not first:
+                break
+            if self.bytes_left < LOAD_FRAME_BYTES:  # the flood ate the notebook's allowance
+                for p in pending:
+                    outcomes[p.index] = self._fail(p, "not run: this notebook's code already "
+                                                      "sent back more than its checks may need")
                 break
             request, blob = _request(self.cells, pending, self.limits)
             with Sandbox(self.stage, request, blob, self.limits, self.cgroups,
@@ -186,16 +225,25 @@ class _Run:
     def _load(self, sandbox: Sandbox, wall_end: float, first: bool, pending: list[_Planned],
               outcomes: dict[int, Any]) -> bool:
         status = "error"
+        opened = time.monotonic()
+        load_end = min(opened + self.work.load_seconds, wall_end)
         try:
-            frame = sandbox.read_frame(wall_end, self.stop)
+            frame = self._read(sandbox, load_end, LOAD_FRAME_BYTES)
             if frame is not None and frame.get("event") == "loaded":
+                if first:
+                    self.load_seconds = time.monotonic() - opened
                 return True
             if frame is None:
                 status = "timeout"
-                problem = (f"the notebook's code was still running after the "
-                           f"{self.limits.wall_seconds:g} s limit")
+                limit = min(self.work.load_seconds, self.limits.wall_seconds)
+                problem = (f"the notebook's code was still running after the {limit:g} s "
+                           f"limit for loading its cells")
+                if self.work.reference is not None:
+                    problem += (f" (the reference solution loads in "
+                                f"{self.work.reference.load_seconds:.2f} s here)")
             elif frame.get("event") == "load_error":
-                problem = f"cell {frame.get('cell')} raised {frame.get('error')}"
+                cell = str(frame.get("cell"))[:80]
+                problem = f"cell {cell} raised {str(frame.get('error'))[:wire.MAX_MESSAGE_CHARS]}"
             else:
                 problem = "the grading process sent an unexpected message"
         except SandboxEnded as ended:
@@ -207,7 +255,7 @@ class _Run:
             self.status = status
             self.reason = _sentence(problem)
         for p in pending:  # a reload that failed: the remaining checks fail with the reason
-            outcomes[p.index] = self.outcome(ok=False, values={}, error=problem, kind="crash")
+            outcomes[p.index] = self._fail(p, problem)
         return False
 
     def _tasks(self, sandbox: Sandbox, pending: list[_Planned], outcomes: dict[int, Any],
@@ -215,12 +263,14 @@ class _Run:
         for p in pending:
             if p.index in outcomes:
                 continue
-            deadline = min(time.monotonic() + self.limits.task_seconds, wall_end)
+            key = self.keys.get(p.index, "")
+            seconds = self.work.check_limit(key)
+            opened = time.monotonic()
+            deadline = min(opened + seconds, wall_end)
             try:
-                frame = sandbox.read_frame(deadline, self.stop)
+                frame = self._read(sandbox, deadline, self.work.result_limit(key))
             except SandboxEnded as ended:
-                outcomes[p.index] = self.outcome(ok=False, values={}, error=ended.detail,
-                                                 kind="crash")
+                outcomes[p.index] = self._fail(p, ended.detail)
                 return  # restart for the rest
             if frame is None:
                 if time.monotonic() >= wall_end:
@@ -229,28 +279,27 @@ class _Run:
                                    f"{self.limits.wall_seconds:g} s limit while {p.function} "
                                    f"was being checked.")
                     for q in pending:
-                        outcomes.setdefault(q.index, self.outcome(
-                            ok=False, values={}, error="not run: the notebook ran out of time",
-                            kind="timeout"))
+                        outcomes.setdefault(q.index, self._fail(
+                            q, "not run: the notebook ran out of time", "timeout"))
                     return
-                message = f"timed out after {self.limits.task_seconds:g} s"
-                outcomes[p.index] = self.outcome(ok=False, values={}, error=message, kind="timeout")
+                message = f"timed out after {seconds:g} s"
+                outcomes[p.index] = self._fail(p, message, "timeout")
                 for q in pending:  # the function's other checks would hang too: skip them
                     if q.function == p.function:
-                        outcomes.setdefault(q.index, self.outcome(
-                            ok=False, values={}, error=f"skipped: an earlier check of "
-                            f"{p.function} {message}", kind="timeout"))
+                        outcomes.setdefault(q.index, self._fail(
+                            q, f"skipped: an earlier check of {p.function} {message}", "timeout"))
                 return
             if frame.get("event") != "task" or frame.get("index") != p.index:
-                outcomes[p.index] = self.outcome(
-                    ok=False, values={}, kind="crash",
-                    error="the grading process sent an unexpected message")
+                outcomes[p.index] = self._fail(p, "the grading process sent an unexpected message")
                 return
+            self.measured[p.index] = (time.monotonic() - opened, frame.nbytes)
             values = {k: np.asarray(v, dtype=np.float64) for k, v in frame["values"].items()}
             ok = frame.get("ok") is True
             error = str(frame.get("error", ""))[:wire.MAX_MESSAGE_CHARS]
+            shape = None if ok else wire.shape_fields(frame.get("shape"))  # GradShapeError's numbers
             outcomes[p.index] = self.outcome(ok=ok, values=values if ok else {}, error=error,
-                                             kind="" if ok else str(frame.get("kind", "exception")))
+                                             kind="" if ok else str(frame.get("kind", "exception"))[:40],
+                                             **({"shape": shape} if shape else {}))
 
 
 def _evaluate(checks: Checks, p: _Planned, outcome: Any) -> dict[str, Any]:
@@ -263,6 +312,7 @@ def _evaluate(checks: Checks, p: _Planned, outcome: Any) -> dict[str, Any]:
         fraction = min(max(fraction, 0.0), 1.0)
         row = _row(p.function, check, p.max_points, fraction, bool(verdict.passed),
                    str(verdict.message), verdict.mistake)
+        row.update(row_numbers(verdict))  # rel_error, tol, shapes: numbers, not message text
         sample = getattr(verdict, "sample", None)
         if sample is not None:
             row["sample"] = sample
@@ -275,18 +325,24 @@ def _evaluate(checks: Checks, p: _Planned, outcome: Any) -> dict[str, Any]:
 def grade_notebook(job: Job, source: SourceNotebook, checks: Checks, stage: Path, *,
                    seed: int = 0, limits: Limits | None = None,
                    cgroups: SandboxCgroups | None = None, use_bwrap: bool | None = None,
-                   stop: threading.Event | None = None) -> dict[str, Any]:
+                   stop: threading.Event | None = None,
+                   work: WorkLimits | None = None) -> dict[str, Any]:
     """Grade one submission of `source.assignment` (see the module docstring).
 
     Args:
-        job: the student and the notebook path (None when missing).
+        job: the student and the notebook: its bytes (read by the command), its path (read
+            here with `discover.read_notebook`, no link followed) or None when missing.
         source: the trusted source notebook.
         checks: the checks registry.
         stage: the assignment's sandbox stage folder (`sandbox.build_stage`).
         seed: base seed of the random inputs.
+        limits: the fixed caps (`--timeout`, `--task-timeout`, memory, processes).
+        work: the assignment's limits measured from the reference (`limits.measure`);
+            None: the fixed caps alone.
         stop: when set, grading stops and KeyboardInterrupt is raised (the sandbox is killed).
     """
     limits = limits or Limits()
+    work = work or WorkLimits.unmeasured(limits)
     started = time.monotonic()
     result: dict[str, Any] = {
         "student_id": job.student_id, "assignment": job.assignment, "auto_score": 0.0,
@@ -298,12 +354,22 @@ def grade_notebook(job: Job, source: SourceNotebook, checks: Checks, stage: Path
         result["seconds"] = round(time.monotonic() - started, 3)
         return result
 
-    if job.notebook is None:
+    if job.refused:
+        return unreadable(job, source, job.refused)
+    data = job.notebook
+    if isinstance(data, Path):
+        try:
+            data = read_notebook(job)
+        except UnsafeFile as exc:
+            if not exc.missing:
+                return unreadable(job, source, exc.reason)
+            data = None
+    if data is None:
         result.update(status="missing", reason=job.reason or "No notebook was submitted.")
         result["checks"] = _failed_functions(source, "no notebook was submitted")
         return finish()
     try:
-        code = load_student(job.notebook, source)
+        code = load_student(data, source)
     except NotebookError as exc:
         result.update(status="error", reason=_sentence(str(exc)))
         result["checks"] = _failed_functions(source, str(exc))
@@ -311,7 +377,8 @@ def grade_notebook(job: Job, source: SourceNotebook, checks: Checks, stage: Path
 
     planned, unknown = plan_tasks(source, checks, job.student_id, seed)
     cells = [{"name": c.name, "source": c.source} for c in code.cells]
-    runner = _Run(cells, stage, limits, cgroups, use_bwrap, stop, checks.outcome)
+    runner = _Run(cells, stage, limits, cgroups, use_bwrap, stop, checks.outcome, work,
+                  task_keys(planned))
     outcomes = runner.run(planned, started)
     if runner.status != "ok":
         result.update(status=runner.status, reason=runner.reason)

@@ -58,18 +58,28 @@ class SourceNotebook:
         return tuple(c.name for c in self.cells if c.role == "solution")
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise NotebookError(f"the notebook cannot be read ({exc.strerror})") from None
-    if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"the notebook is {size >> 20} MiB, more than the "
+def _read_json(path: Path | bytes) -> dict[str, Any]:
+    """The notebook's JSON, from a file or from its bytes (read by the command, which may send
+    them to another machine: `engines.task`)."""
+    if isinstance(path, (bytes, bytearray)):
+        data = bytes(path)
+    else:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise NotebookError(f"the notebook cannot be read ({exc.strerror})") from None
+        if size > MAX_NOTEBOOK_BYTES:
+            raise NotebookError(f"the notebook is {size >> 20} MiB, more than the "
+                                f"{MAX_NOTEBOOK_BYTES >> 20} MiB the grader reads")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise NotebookError(f"the notebook cannot be read ({exc.strerror})") from None
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"the notebook is {len(data) >> 20} MiB, more than the "
                             f"{MAX_NOTEBOOK_BYTES >> 20} MiB the grader reads")
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise NotebookError(f"the notebook cannot be read ({exc.strerror})") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise NotebookError("the notebook is not UTF-8 text") from None
     try:
@@ -157,12 +167,13 @@ class StudentCode:
     missing: tuple[str, ...]
 
 
-def load_student(path: Path, source: SourceNotebook) -> StudentCode:
-    """Trusted import/given cells from `source`, solution cells from the student's notebook.
+def load_student(path: Path | bytes, source: SourceNotebook) -> StudentCode:
+    """Trusted import/given cells from `source`, solution cells from the student's notebook
+    (a path, or the notebook's bytes as the command read them).
 
     Raises NotebookError when the notebook cannot be read at all.
     """
-    nb = _read_json(Path(path))
+    nb = _read_json(path if isinstance(path, (bytes, bytearray)) else Path(path))
     by_grade_id: dict[str, dict[str, Any]] = {}
     by_id: dict[str, dict[str, Any]] = {}
     for cell in nb["cells"]:

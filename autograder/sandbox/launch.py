@@ -68,7 +68,11 @@ class Limits:
 
 
 class Frame(dict):
-    """One decoded frame from the worker: its JSON header plus `values` (plain ndarrays)."""
+    """One decoded frame from the worker: its JSON header plus `values` (plain ndarrays);
+    `nbytes` is its size on the wire."""
+
+    nbytes: int = 0
+
 
 
 class SandboxEnded(Exception):
@@ -282,43 +286,54 @@ class Sandbox:
         except (OSError, ValueError):
             pass  # the worker died before reading: its frames say so (EOF)
 
-    def read_frame(self, deadline: float, stop: threading.Event | None = None) -> Frame | None:
+    def read_frame(self, deadline: float, stop: threading.Event | None = None,
+                   max_bytes: int | None = None) -> Frame | None:
         """The next frame, or None when `deadline` (time.monotonic) passed first.
 
-        Raises SandboxEnded when the worker closed its results pipe or sent garbage, and
-        KeyboardInterrupt when `stop` is set (the run was cancelled).
+        Args:
+            max_bytes: the most this frame may hold, framing, header and data together
+                (default: wire's ceilings). A frame that announces more is refused before its
+                data is read, so the grader never holds more of it than `max_bytes`.
+
+        Raises SandboxEnded (its detail a plain sentence) when the worker closed its results
+        pipe or sent a frame that is malformed, nested too deeply or larger than allowed, and
+        KeyboardInterrupt when `stop` is set (the run was cancelled). The frame's size in bytes
+        is `frame.nbytes`.
         """
+        limit = wire.FRAME_OVERHEAD + wire.MAX_HEADER_BYTES + wire.MAX_BLOB_BYTES
+        limit = limit if max_bytes is None else min(int(max_bytes), limit)
         head = self._read_exact(4 + 4, deadline, stop)
         if head is None:
             return None
         if head[:4] != wire.MAGIC:
-            raise SandboxEnded("the grading process sent malformed data")
+            raise SandboxEnded("the grading process sent bytes that are not a result frame")
         (hlen,) = struct.unpack("<I", head[4:])
-        if hlen > wire.MAX_HEADER_BYTES:
-            raise SandboxEnded("the grading process sent an oversized frame")
+        if hlen > wire.MAX_HEADER_BYTES or wire.FRAME_OVERHEAD + hlen > limit:
+            raise SandboxEnded(f"the grading process sent a result header of {hlen} bytes, "
+                               f"more than a result may need")
         body = self._read_exact(hlen + 8, deadline, stop)
         if body is None:
             return None
         (blen,) = struct.unpack("<Q", body[hlen:])
-        if blen > wire.MAX_BLOB_BYTES:
-            raise SandboxEnded(f"a check returned more than {wire.MAX_BLOB_BYTES >> 20} MiB "
-                               f"of data")
+        size = wire.FRAME_OVERHEAD + hlen + blen
+        if size > limit:  # refused before reading: the grader's memory does not follow blen
+            raise SandboxEnded(f"the grading process sent a result of {size} bytes, more than "
+                               f"the {limit} bytes this result may need")
         blob = self._read_exact(blen, deadline, stop) if blen else b""
         if blob is None:
             return None
         try:
-            header = json.loads(body[:hlen])
-            if not isinstance(header, dict):
-                raise ValueError("header is not an object")
+            header = wire.parse_header(body[:hlen])
             frame = Frame(header)
             arrays = header.get("arrays") or {}
             if not isinstance(arrays, dict):
                 raise ValueError("arrays is not an object")
-            frame["values"] = wire.decode_arrays(arrays, bytes(blob))
+            frame["values"] = wire.decode_arrays(arrays, blob)
             if any(not hasattr(v, "dtype") for v in frame["values"].values()):
                 raise ValueError("a value is not an array")
-        except (ValueError, TypeError, KeyError) as exc:
-            raise SandboxEnded(f"the grading process sent malformed data ({exc})") from None
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise SandboxEnded(f"the grading process sent a malformed result ({exc})") from None
+        frame.nbytes = size
         return frame
 
     def _read_exact(self, n: int, deadline: float, stop: threading.Event | None) -> bytes | None:
