@@ -1,145 +1,94 @@
-"""The `backprop_lib` package of one assignment: exactly the modules it may import, one builder.
+"""The `backprop_lib/` of a student's folder: exactly the modules the assignment may import.
 
-A student's release folder (``notebooks/<a>/backprop_lib/``), the solution folder nbgrader
-generates it from (``solutions/<a>/backprop_lib/``) and the grader's sandbox stage
-(``autograder/sandbox/stage.py``) all get their package from `write_library_package`, so the
-modules a student runs are the modules the grader runs. The set is
-`autograder.registry.allowed_modules(assignment)`: the helpers and the graded modules of the
-assignments before it, never its own or a later one's.
+The modules are chosen and copied by `autograder.registry.write_library_package`, the builder
+the grader's sandbox stage uses too (``autograder/sandbox/stage.py``), so the code a student
+runs is the code the grader stages: the helpers and the graded modules of the assignments
+before it (`allowed_modules`), never its own or a later one's.
 
-`write_release_package` adds what a student's folder needs beyond the code: the digits CSV
-that `backprop_lib.data.load_digits` reads beside the module, so no student installs
-scikit-learn, and a first line on every file saying it is generated and by what command.
+`write_release_package` then adds what a student's folder needs beyond the code: a first line
+on every module saying it is generated and by what command, and the digits CSV that
+`backprop_lib.data.load_digits` reads beside the module, so no student installs scikit-learn.
+It writes ``solutions/<a>/backprop_lib/`` (the solution notebook runs from its own folder, and
+nbgrader's generate_assignment carries the package into ``notebooks/<a>/``).
 """
 from __future__ import annotations
 
-import ast
 import shutil
 from pathlib import Path
 
-from autograder.registry import allowed_modules
+from autograder.registry import LIBRARY, allowed_modules, write_library_package
+from backprop_lib.data import DIGITS_CSV
 
-from .layout import LIBRARY_PACKAGE, ROOT
+from .layout import LIBRARY_PACKAGE
 
-LIBRARY = ROOT / LIBRARY_PACKAGE
 RELEASE_COMMAND = "make notebooks (python -m courseware build)"
-DIGITS_CSV = "digits.csv.gz"  # backprop_lib.data.DIGITS_CSV (not imported: data imports numpy)
+STAMP_START = "# Generated for "
 
 
 class PackageError(RuntimeError):
-    """The package cannot be written: a module of the allowed set is missing from the library,
-    or the target folder holds files this builder did not write."""
+    """The package cannot be written: the library lacks a module the assignment may import,
+    or the target folder holds a module this builder did not write."""
 
 
 def stamp_line(assignment: str, source: str, command: str = RELEASE_COMMAND) -> str:
     """The first line of a generated module: what it is, where from, and what regenerates it."""
-    return (f"# Generated for {assignment} from {source} by `{command}`: "
-            "do not edit; edit the library and regenerate.")
+    return f"{STAMP_START}{assignment} from {source} by `{command}`: do not edit; edit the library and regenerate."
 
 
-def _version(library: Path) -> str:
-    """``__version__`` of the library's ``__init__.py`` (read, not imported)."""
-    init = library / "__init__.py"
-    if init.is_file():
-        for node in ast.parse(init.read_text(encoding="utf-8")).body:
-            if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                    and getattr(node.targets[0], "id", None) == "__version__"
-                    and isinstance(node.value, ast.Constant)):
-                return str(node.value.value)
-    return "0"
-
-
-def init_source(assignment: str, modules: tuple[str, ...], version: str) -> str:
-    """The package's ``__init__.py``: a docstring naming the modules of this copy, no imports."""
-    listed = ", ".join(sorted(modules))
-    return (f'"""backprop_lib for {assignment}: the modules this assignment may import.\n\n'
-            f"Modules here: {listed}. Import them directly, e.g. ``from backprop_lib.checks import\n"
-            "rel_error``. The modules this assignment asks you to write are not here: that is the\n"
-            'work.\n"""\n\n'
-            f'__version__ = "{version}"\n')
-
-
-def _clear_generated(into: Path, stamp: bool) -> None:
-    """Remove a previous package at `into`; refuse one holding a module without our stamp."""
-    if into.is_symlink() or (into.exists() and not into.is_dir()):
-        raise PackageError(f"{into} is not a folder; move it away first")
-    if not into.exists():
+def _clear_generated(package: Path) -> None:
+    """Remove a previous generated package; refuse a folder holding a module without our stamp."""
+    if package.is_symlink() or (package.exists() and not package.is_dir()):
+        raise PackageError(f"{package} is not a folder; move it away first")
+    if not package.exists():
         return
-    if stamp:
-        foreign = [p.name for p in into.glob("*.py")
-                   if not p.read_text(encoding="utf-8", errors="replace").startswith("# Generated for ")]
-        if foreign:
-            raise PackageError(f"{into} holds modules that were not generated ({', '.join(sorted(foreign))}); "
-                               "move them away: this folder is rewritten by every build")
-    shutil.rmtree(into)
-
-
-def write_library_package(assignment: str, into: Path, library: Path = LIBRARY,
-                          stamp: str | None = None, modules: tuple[str, ...] | None = None) -> list[Path]:
-    """Write ``into/`` as a `backprop_lib` package holding only what `assignment` may import.
-
-    Args:
-        assignment: an assignment name (unknown names get the helpers only).
-        into: the package folder to (re)create, e.g. ``notebooks/<a>/backprop_lib``.
-        library: the reference library's package folder.
-        stamp: the command named on each file's first line (``None``: files copied unstamped;
-            a previous folder is then replaced whole).
-        modules: the modules to copy (default `allowed_modules(assignment)`; a test registry
-            passes its own).
-
-    Returns:
-        The files written: ``__init__.py`` first, then the modules in `allowed_modules` order.
-
-    Raises:
-        PackageError: an allowed module is missing from `library`, or `into` holds a module
-            without the stamp (when stamping).
-    """
-    modules = allowed_modules(assignment) if modules is None else tuple(modules)
-    missing = [m for m in modules if not (library / f"{m}.py").is_file()]
-    if missing:
-        raise PackageError(f"{library} has no {', '.join(f'{m}.py' for m in missing)} "
-                           f"(allowed for {assignment} by autograder/registry.py)")
-    _clear_generated(into, stamp is not None)
-    into.mkdir(parents=True)
-    head = (lambda source: stamp_line(assignment, source, stamp) + "\n") if stamp else (lambda source: "")
-    written = [into / "__init__.py"]
-    written[0].write_text(head(f"{LIBRARY_PACKAGE}/__init__.py")
-                          + init_source(assignment, modules, _version(library)), encoding="utf-8")
-    for module in modules:
-        target = into / f"{module}.py"
-        text = (library / f"{module}.py").read_text(encoding="utf-8")
-        target.write_text(head(f"{LIBRARY_PACKAGE}/{module}.py") + text, encoding="utf-8")
-        written.append(target)
-    for path in written:
-        path.chmod(0o644)
-    return written
+    foreign = [p.name for p in package.glob("*.py")
+               if not p.read_text(encoding="utf-8", errors="replace").startswith(STAMP_START)]
+    if foreign:
+        raise PackageError(f"{package} holds modules that were not generated ({', '.join(sorted(foreign))}); "
+                           "move them away: every build rewrites this folder")
+    shutil.rmtree(package)
 
 
 def bundled_digits_csv() -> Path:
-    """scikit-learn's bundled digits CSV, the pinned release's copy (the kit's own env has it).
+    """The digits CSV of the kit's own environment (the pinned scikit-learn's bundled copy).
 
     Raises:
         PackageError: scikit-learn (requirements.txt) is not installed or lacks the file.
     """
-    import importlib.util
+    from backprop_lib.data import digits_csv
 
-    spec = importlib.util.find_spec("sklearn")
-    path = Path(spec.origin).parent / "datasets" / "data" / DIGITS_CSV if spec and spec.origin else None
-    if path is None or not path.is_file():
-        raise PackageError("scikit-learn's datasets/data/digits.csv.gz is missing: install requirements.txt")
+    path = digits_csv()
+    if path is None:
+        raise PackageError(f"scikit-learn's datasets/data/{DIGITS_CSV} is missing: install requirements.txt")
     return path
 
 
-def write_release_package(assignment: str, into: Path, library: Path = LIBRARY) -> list[Path]:
-    """The package of a student's folder: `write_library_package` stamped, plus the digits CSV.
+def write_release_package(assignment: str, folder: Path, library: Path = LIBRARY) -> list[Path]:
+    """(Re)write ``folder/backprop_lib/`` for a student's copy of `assignment`; return its files.
 
-    The CSV goes in only when ``data`` is among the modules (``load_digits`` reads it beside
-    ``data.py``): a byte-for-byte copy of scikit-learn's file, 57 KB, read with numpy alone.
+    The registry's builder copies ``__init__.py`` and the allowed modules; each then gets
+    `stamp_line` as its first line. With ``data`` among them, ``digits.csv.gz`` goes in too:
+    a byte-for-byte copy of the pinned scikit-learn's file (57 KB), read with numpy alone.
+
+    Raises:
+        PackageError: `library` lacks an allowed module (the registry's builder would skip it),
+            or ``backprop_lib/`` holds a module without the stamp.
     """
-    written = write_library_package(assignment, into, library, stamp=RELEASE_COMMAND)
-    if (into / "data.py").is_file():
-        target = into / DIGITS_CSV
+    modules = allowed_modules(assignment)
+    missing = [m for m in modules if not (library / f"{m}.py").is_file()]
+    if missing:
+        raise PackageError(f"{library} has no {', '.join(f'{m}.py' for m in missing)}, which "
+                           f"{assignment} may import (autograder/registry.py)")
+    _clear_generated(folder / LIBRARY_PACKAGE)
+    package = write_library_package(assignment, folder, library)
+    written = sorted(package.glob("*.py"))
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(stamp_line(assignment, f"{LIBRARY_PACKAGE}/{path.name}") + "\n" + text, encoding="utf-8")
+    if "data" in modules:
+        target = package / DIGITS_CSV
         shutil.copyfile(bundled_digits_csv(), target)
-        target.chmod(0o644)
         written.append(target)
+    for path in written:
+        path.chmod(0o644)
     return written

@@ -22,7 +22,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from . import notebooks
-from .layout import LIBRARY_PACKAGE, Layout
+from .layout import Layout
 from .library_package import LIBRARY, write_release_package
 from .sync import STAMP_PREFIX
 
@@ -185,7 +185,7 @@ def build_assignment(solution_dir: Path, assignment: str, out_dir: Path, library
     Returns:
         The files written into `out_dir`.
     """
-    write_release_package(assignment, solution_dir / LIBRARY_PACKAGE, library)
+    write_release_package(assignment, solution_dir, library)
     with tempfile.TemporaryDirectory(prefix="courseware-build-") as tmp:
         release = run_nbgrader(solution_dir, assignment, Path(tmp))
         staged = Path(tmp) / "staged"
