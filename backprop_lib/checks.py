@@ -17,10 +17,17 @@ Tolerances (the defaults, written down once):
   ``||a - n|| / max(||a|| + ||n||, 1e-8)``, and passes below ``tol=1e-6``: centered
   differences with ``h=1e-5`` are accurate to about 1e-9 on smooth, well-scaled inputs, so a
   correct gradient never comes near the bound and a wrong one lands far above it.
+
+Common wrong answers (built here once; the grader's mistake diagnosis uses the same helpers):
+`wrong_answer_variants(expected, batch_size)` returns the wrong answers a student most often
+hands in, built from the expected one (negated, transposed, N times, 1/N times, summed over the
+batch), keyed by the grader's mistake names where one exists; `name_mistake(got, expected,
+variants)` says which of them `got` is; `shape_mistake(got_shape, expected_shape)` names a
+wrong shape (transposed, a bias gradient not summed over the batch).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Mapping, NoReturn, Sequence
 
 import numpy as np
 
@@ -35,6 +42,9 @@ __all__ = [
     "check_gate",
     "run_stub",
     "not_implemented_message",
+    "wrong_answer_variants",
+    "name_mistake",
+    "shape_mistake",
 ]
 
 
@@ -59,6 +69,88 @@ def norm_rel_error(a, b, floor: float = 1e-8) -> float:
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
+
+
+# --------------------------------------------------------------------------- wrong answers
+
+MATCH_TOL = 1e-6
+"""`got` is a wrong answer when norm_rel_error(got, wrong) < MATCH_TOL."""
+DISTINCT_TOL = 1e-3
+"""A wrong answer counts only if norm_rel_error(wrong, expected) > DISTINCT_TOL (it differs)."""
+
+
+def wrong_answer_variants(expected: Any, batch_size: int | None = None) -> dict[str, np.ndarray]:
+    """The common wrong answers, built from the right one.
+
+    Args:
+        expected: the right answer (any shape; float64 after conversion).
+        batch_size: N, the number of rows of the batch the answer was computed from, if any.
+
+    Returns:
+        name -> wrong answer, in the order they are tried:
+        ``wrong_sign``: -expected; ``missing_transpose``: expected.T (2-D only; its shape differs
+        unless square); ``missing_mean``: N * expected (a mean over the batch left out);
+        ``extra_mean``: expected / N (divided by N once too often); ``summed_over_batch``:
+        expected.sum(axis=0) (when the first axis is the batch). The last three need N > 1.
+    """
+    e = np.asarray(expected, dtype=np.float64)
+    variants = {"wrong_sign": -e}
+    if e.ndim == 2:
+        variants["missing_transpose"] = e.T
+    if batch_size is not None and batch_size > 1:
+        variants["missing_mean"] = batch_size * e
+        variants["extra_mean"] = e / batch_size
+        if e.ndim >= 1 and e.shape[0] == batch_size:
+            variants["summed_over_batch"] = e.sum(axis=0)
+    return variants
+
+
+def name_mistake(got: Any, expected: Any,
+                 variants: Mapping[str, np.ndarray | Sequence[np.ndarray]]) -> str | None:
+    """The first name of `variants` whose wrong answer `got` matches, or None.
+
+    A wrong answer matches when it has got's shape, is finite, differs from `expected`
+    (``norm_rel_error > DISTINCT_TOL`` when the shapes agree, so a mistake is never named for
+    an answer it would not have changed) and ``norm_rel_error(got, wrong) < MATCH_TOL``.
+
+    Args:
+        got: the answer to explain (any shape).
+        expected: the right answer.
+        variants: name -> one wrong answer or a list of them (e.g. `wrong_answer_variants`).
+    """
+    got = np.asarray(got, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if not np.all(np.isfinite(got)):
+        return None
+    for name, wrong in variants.items():
+        candidates = wrong if isinstance(wrong, (list, tuple)) else [wrong]
+        for candidate in candidates:
+            candidate = np.asarray(candidate, dtype=np.float64)
+            if candidate.shape != got.shape or not np.all(np.isfinite(candidate)):
+                continue
+            if candidate.shape == expected.shape and norm_rel_error(candidate, expected) <= DISTINCT_TOL:
+                continue
+            if norm_rel_error(got, candidate) < MATCH_TOL:
+                return name
+    return None
+
+
+def shape_mistake(got: Sequence[int], expected: Sequence[int], bias: bool = False,
+                  batch_size: int | None = None) -> str | None:
+    """Name the mistake behind a gradient of shape `got` where `expected` was right.
+
+    (M, D) for (D, M) is ``missing_transpose``; (N, M) for a bias gradient (M,) is
+    ``bias_not_summed``; any other difference is ``wrong_shape``; None when the shapes agree.
+    """
+    got, expected = tuple(got), tuple(expected)
+    if got == expected:
+        return None
+    if len(expected) == 2 and got == expected[::-1]:
+        return "missing_transpose"
+    if bias and len(got) == len(expected) + 1 and got[1:] == expected and (
+            batch_size is None or got[0] == batch_size) and got[0] > 1:
+        return "bias_not_summed"
+    return "wrong_shape"
 
 
 # --------------------------------------------------------------------------- reporting

@@ -9,7 +9,9 @@ Functions (each returns the value it checked, so calls chain):
     check_ndim(x, ndim, name)                -> x
     check_shape(x, shape, name)              -> x            (None in `shape` matches any size)
     check_same_shape(a, b, name_a, name_b)   -> a
-    check_grad_shape(grad, like, name)       -> grad         (a gradient has the shape of its variable)
+    check_grad_shape(grad, like, name)       -> grad         (a gradient has the shape of its variable;
+                                                              raises GradShapeError, a ValueError
+                                                              carrying name / got / expected)
     check_labels(y, num_classes, name="y", num_examples=None) -> int64 ndarray of shape (N,)
     check_choice(value, options, name)       -> value        (unknown activation / loss / init names)
     check_positive(value, name), check_nonnegative(value, name) -> float
@@ -27,6 +29,7 @@ __all__ = [
     "check_shape",
     "check_same_shape",
     "check_grad_shape",
+    "GradShapeError",
     "check_labels",
     "check_choice",
     "check_positive",
@@ -100,17 +103,35 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
     return a
 
 
+class GradShapeError(ValueError):
+    """A gradient whose shape is not its variable's; the shapes travel as data.
+
+    Attributes:
+        name: the gradient's name, e.g. ``"dW"`` or ``"db2"``.
+        got: the gradient's shape (tuple of ints).
+        expected: the variable's shape (tuple of ints).
+    """
+
+    def __init__(self, name: str, got: tuple[int, ...], expected: tuple[int, ...]):
+        self.name, self.got, self.expected = str(name), tuple(got), tuple(expected)
+        super().__init__(
+            f"{self.name} has shape {_fmt_shape(self.got)} but must have the shape of the variable "
+            f"it differentiates, {_fmt_shape(self.expected)}"
+        )
+
+
 def check_grad_shape(grad: Any, like: Any, name: str) -> Any:
     """Check that a gradient has exactly the shape of the variable it differentiates.
 
     Used on what a backward pass returns, so a missing transpose or an unsummed bias
-    gradient is named at once rather than surfacing three layers later.
+    gradient is named at once rather than surfacing three layers later. The one shape check
+    of every backward in the library (layers and mlp).
+
+    Raises:
+        GradShapeError: (a ValueError) with the name and both shapes as attributes.
     """
     if np.shape(grad) != np.shape(like):
-        raise ValueError(
-            f"{name} has shape {_fmt_shape(np.shape(grad))} but must have the shape of the variable "
-            f"it differentiates, {_fmt_shape(np.shape(like))}"
-        )
+        raise GradShapeError(name, np.shape(grad), np.shape(like))
     return grad
 
 

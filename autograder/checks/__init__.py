@@ -95,12 +95,13 @@ def run_in_process(ns: dict, task: Task) -> Outcome:
     Mirrors the sandbox worker: a missing function is ``not_defined``, an exception is
     ``exception`` with ``"TypeName: message"``; values come back as plain float64 arrays.
     """
-    from ..sandbox.inside import drivers
+    from ..sandbox.inside import drivers, wire
 
     if task.function not in ns:
         return Outcome(False, {}, f"{task.function} is not defined", "not_defined")
     try:
         values = drivers.run(ns, task.driver, task.args)
     except Exception as exc:  # noqa: BLE001 - the worker catches everything too
-        return Outcome(False, {}, f"{type(exc).__name__}: {exc}", "exception")
+        return Outcome(False, {}, f"{type(exc).__name__}: {exc}", "exception",
+                       wire.grad_shape_of(exc))
     return Outcome(True, {k: np.array(v, dtype=np.float64) for k, v in values.items()})

@@ -74,14 +74,22 @@ class Outcome:
     values: dict[str, np.ndarray] = field(default_factory=dict)
     error: str = ""
     kind: str = ""  # "exception" | "timeout" | "crash" | "not_defined"
+    shape: dict[str, Any] | None = None  # {"name", "got", "expected"}: the library's shape error
 
 
 @dataclass
 class Verdict:
-    """The result of one check: credit in [0, 1], a message for the student, a mistake name.
+    """The result of one check: credit in [0, 1], a message for the student, a mistake name,
+    and the numbers the message was made from (so nothing downstream parses the message).
 
-    `sample` (gradient checks only): up to 20 pairs (student's value, numerical value) for a
-    feedback plot.
+    Attributes:
+        sample: (gradient checks only) up to 20 pairs (student's value, numerical value) for a
+            feedback plot.
+        rel_error: the norm-wise relative error of the compared output (None when no numbers
+            could be compared: a wrong shape, NaN, a yes / no check).
+        tol: the bound `rel_error` had to stay under.
+        shape: the student's output's shape, when it was compared with `expected_shape`.
+        expected_shape: the shape the output must have.
     """
 
     fraction: float
@@ -89,6 +97,10 @@ class Verdict:
     message: str
     mistake: str | None = None
     sample: list[tuple[float, float]] | None = None
+    rel_error: float | None = None
+    tol: float | None = None
+    shape: tuple[int, ...] | None = None
+    expected_shape: tuple[int, ...] | None = None
 
 
 # ----------------------------------------------------------------------------- memo
@@ -163,46 +175,60 @@ def compare(values: dict[str, np.ndarray], key: str, want: np.ndarray, *, name: 
     got = np.asarray(values[key], dtype=np.float64)
     if want.ndim == 0 and got.size == 1:
         got = got.reshape(())  # a loss returned as a 1-element array counts as the number
+    shapes = {"shape": got.shape, "expected_shape": want.shape}
     if got.shape != want.shape:
         message = f"{name} has shape {_shape_text(got.shape)}, expected {_shape_text(want.shape)}"
         if context is None:
-            return Verdict(0.0, False, message, "wrong_shape")
+            return Verdict(0.0, False, message, "wrong_shape", **shapes)
         mistake = mistakes.diagnose(got, right, context) or "wrong_shape"
         return Verdict(0.0, False, message + "; " + mistakes.describe(mistake, name, context.batch_size),
-                       mistake)
+                       mistake, **shapes)
     if not np.all(np.isfinite(got)):
         bad = int(np.sum(~np.isfinite(got)))
-        return Verdict(0.0, False, f"{name} contains NaN or inf ({bad} of {got.size} entries)")
+        return Verdict(0.0, False, f"{name} contains NaN or inf ({bad} of {got.size} entries)",
+                       tol=tol, **shapes)
     err = rel_error(got, want, floor)
     pairs = None
     if sample and got.size:
         idx = np.unique(np.linspace(0, got.size - 1, min(SAMPLE_SIZE, got.size)).astype(int))
         pairs = [(float(a), float(b)) for a, b in zip(got.reshape(-1)[idx], want.reshape(-1)[idx])]
+    numbers = {"rel_error": err, "tol": tol, **shapes}
     if err < tol:
-        return Verdict(1.0, True, f"{name}: ok (relative error {_fmt(err)})", None, pairs)
+        return Verdict(1.0, True, f"{name}: ok (relative error {_fmt(err)})", None, pairs, **numbers)
     mistake = mistakes.diagnose(got, right, context) if context else None
     message = f"{name}: relative error {_fmt(err)} (must be < {_fmt_tol(tol)})"
     if mistake:
         message += "; " + mistakes.describe(mistake, name, context.batch_size)
-    return Verdict(0.0, False, message, mistake, pairs)
+    return Verdict(0.0, False, message, mistake, pairs, **numbers)
 
 
 def combine(verdicts: list[Verdict]) -> Verdict:
-    """One verdict from several parts (e.g. every key of a grads dict): credit is the mean."""
+    """One verdict from several parts (e.g. every key of a grads dict): credit is the mean.
+
+    Its numbers are those of the worst part: the first failed part's shapes, and the largest
+    relative error (with that part's tolerance) among the failed parts, or among all parts
+    when every part passed.
+    """
     if not verdicts:
         raise ValueError("combine needs at least one verdict")
     fraction = float(np.mean([v.fraction for v in verdicts]))
     failed = [v for v in verdicts if not v.passed]
+    measured = [v for v in (failed or verdicts) if v.rel_error is not None]
+    worst = max(measured, key=lambda v: v.rel_error) if measured else None
+    numbers = {"rel_error": worst.rel_error if worst else None, "tol": worst.tol if worst else None}
+    shaped = next((v for v in (failed or verdicts) if v.shape is not None), None)
+    if shaped is not None:
+        numbers.update(shape=shaped.shape, expected_shape=shaped.expected_shape)
     if not failed:
         message = ("; ".join(v.message for v in verdicts) if len(verdicts) <= 6
                    else f"all {len(verdicts)} arrays ok")
-        return Verdict(fraction, True, message, None, verdicts[0].sample)
+        return Verdict(fraction, True, message, None, verdicts[0].sample, **numbers)
     mistake = next((v.mistake for v in failed if v.mistake), None)
     sample = next((v.sample for v in failed if v.sample), None)
     message = "; ".join(v.message for v in failed[:MAX_PARTS_SHOWN])
     if len(failed) > MAX_PARTS_SHOWN:
         message += f"; and {len(failed) - MAX_PARTS_SHOWN} more of {len(verdicts)} wrong"
-    return Verdict(fraction, False, message, mistake, sample)
+    return Verdict(fraction, False, message, mistake, sample, **numbers)
 
 
 def value_check(ok: bool, passed_message: str, failed_message: str, mistake: str | None = None) -> Verdict:
@@ -223,7 +249,7 @@ def failed_outcome(task: Task, outcome: Outcome, batch_size: int | None = None) 
     if outcome.kind == "crash":
         return Verdict(0.0, False, f"{task.function} crashed the grader's process: "
                                    f"{error or 'no message'}")
-    mistake, name = mistakes.diagnose_error(error, batch_size)
+    mistake, name = mistakes.diagnose_shape_error(getattr(outcome, "shape", None), batch_size)
     if error.startswith("NotImplementedError"):
         message = f"{task.function} is not implemented yet ({error})"
     else:

@@ -9,20 +9,27 @@ mistake whose wrong answer the student's output matches within `MATCH_TOL`, else
 
 The names are a contract (CURRICULUM.md, "The grading command"): `MISTAKES`. When the
 student's function raised because a gradient had the wrong shape (the library validates
-shapes outside the solution markers, so a student usually gets a `ValueError` instead of
-returning the bad array), `diagnose_error` reads the shapes from the message instead.
+shapes outside the solution markers with `validate.check_grad_shape`, so a student usually
+gets a `GradShapeError` instead of returning the bad array), the worker sends the error's
+name and shapes as numbers (`Outcome.shape`) and `diagnose_shape_error` names the mistake
+from them; no message text is parsed.
 
-Matching rule: a candidate counts only when it is itself far from the right answer
-(norm-wise relative error > `DISTINCT_TOL`), so a mistake is never named for an output that
-the mistake would not have changed; a student's output matches a candidate when
-``||student - candidate|| / max(||student|| + ||candidate||, 1e-8) < MATCH_TOL``.
+The generic wrong answers (negated, transposed, N times) and the matching rule are the
+library's, `backprop_lib.checks.wrong_answer_variants` / `name_mistake` / `shape_mistake`, the
+same helpers the notebooks' public checks use: a candidate counts only when it is itself far
+from the right answer (norm-wise relative error > `DISTINCT_TOL`), so a mistake is never named
+for an output that the mistake would not have changed; a student's output matches a candidate
+when ``||student - candidate|| / max(||student|| + ||candidate||, 1e-8) < MATCH_TOL``.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from backprop_lib.checks import (DISTINCT_TOL, MATCH_TOL, name_mistake, shape_mistake,
+                                 wrong_answer_variants)
 
 MISTAKES: tuple[str, ...] = (
     "missing_transpose",
@@ -37,9 +44,8 @@ MISTAKES: tuple[str, ...] = (
 )
 """The mistake names a results file may carry (the contract of CURRICULUM.md)."""
 
-MATCH_TOL = 1e-6
-DISTINCT_TOL = 1e-3
-_FLOOR = 1e-8
+__all__ = ["MISTAKES", "MATCH_TOL", "DISTINCT_TOL", "Context", "diagnose", "diagnose_shape_error",
+           "shape_mistake", "describe"]
 
 
 @dataclass
@@ -68,37 +74,6 @@ class Context:
     candidates: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
 
-def _rel(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), _FLOOR))
-
-
-def _matches(student: np.ndarray, candidate: np.ndarray, reference: np.ndarray) -> bool:
-    candidate = np.asarray(candidate, dtype=np.float64)
-    if candidate.shape != student.shape or not np.all(np.isfinite(candidate)):
-        return False
-    if candidate.shape == reference.shape and _rel(candidate, reference) <= DISTINCT_TOL:
-        return False
-    return _rel(student, candidate) < MATCH_TOL
-
-
-def shape_mistake(got: tuple[int, ...], expected: tuple[int, ...], bias: bool = False,
-                  batch_size: int | None = None) -> str | None:
-    """Name the mistake behind a gradient of shape `got` where `expected` was right.
-
-    (M, D) for (D, M) is missing_transpose; (N, M) for a bias gradient (M,) is
-    bias_not_summed; any other difference is wrong_shape; None when the shapes agree.
-    """
-    got, expected = tuple(got), tuple(expected)
-    if got == expected:
-        return None
-    if len(expected) == 2 and got == expected[::-1]:
-        return "missing_transpose"
-    if bias and len(got) == len(expected) + 1 and got[1:] == expected and (
-            batch_size is None or got[0] == batch_size) and got[0] > 1:
-        return "bias_not_summed"
-    return "wrong_shape"
-
-
 def diagnose(student: np.ndarray, reference: np.ndarray, context: Context) -> str | None:
     """The mistake (a name of `MISTAKES`) that `student` matches, or None.
 
@@ -125,57 +100,37 @@ def diagnose(student: np.ndarray, reference: np.ndarray, context: Context) -> st
 def _same_shape_mistake(student: np.ndarray, reference: np.ndarray, context: Context) -> str | None:
     if not np.all(np.isfinite(student)):
         return None
-    for name, wrong_answers in context.candidates.items():
-        if any(_matches(student, wrong, reference) for wrong in wrong_answers):
-            return name
+    named = name_mistake(student, reference, context.candidates)  # the check's own, first
+    if named:
+        return named
+    variants = wrong_answer_variants(reference, context.batch_size)
+    generic: dict[str, np.ndarray] = {}
     if context.gradient:
-        if _matches(student, -reference, reference):
-            return "wrong_sign"
-        if reference.ndim == 2 and reference.shape[0] == reference.shape[1] and _matches(
-                student, reference.T, reference):
-            return "missing_transpose"
-    if context.mean and context.batch_size and context.batch_size > 1:
-        if _matches(student, context.batch_size * reference, reference):
-            return "missing_mean"
-    return None
+        generic["wrong_sign"] = variants["wrong_sign"]
+        if reference.ndim == 2 and reference.shape[0] == reference.shape[1]:
+            generic["missing_transpose"] = variants["missing_transpose"]  # else: a shape mistake
+    if context.mean and "missing_mean" in variants:
+        generic["missing_mean"] = variants["missing_mean"]
+    return name_mistake(student, reference, generic)
 
 
-_SHAPE_MESSAGE = re.compile(
-    r"(?P<name>[A-Za-z_][\w\[\]]*) has shape \((?P<got>[\d, ]*)\) but must have the shape of the "
-    r"variable it differentiates, \((?P<want>[\d, ]*)\)")
-_MLP_SHAPE_MESSAGE = re.compile(
-    r"dW(?P<l>\d+) / db\d+ must have the shapes of W\d+ \((?P<w>[\d, ]*)\) and b\d+ \((?P<b>[\d, ]*)\), "
-    r"got \((?P<gw>[\d, ]*)\) and \((?P<gb>[\d, ]*)\)")
+def diagnose_shape_error(shape: dict[str, Any] | None,
+                         batch_size: int | None = None) -> tuple[str | None, str]:
+    """Name the mistake of a gradient the library's shape check rejected.
 
-
-def _shape(text: str) -> tuple[int, ...]:
-    return tuple(int(s) for s in text.replace(" ", "").split(",") if s)
-
-
-def diagnose_error(error: str, batch_size: int | None = None) -> tuple[str | None, str]:
-    """Read a shape mistake from the message of the library's own shape check.
-
-    The library (and so the student's copy) raises e.g. ``ValueError: dW has shape (3, 4) but
-    must have the shape of the variable it differentiates, (4, 3)``.
+    Args:
+        shape: ``{"name": "dW", "got": [3, 4], "expected": [4, 3]}`` (`Outcome.shape`, from the
+            `GradShapeError` the student's function raised), or None.
+        batch_size: N, for a bias gradient left with one row per example.
 
     Returns:
-        (mistake, output name), or (None, "") when the message is not a shape check's.
+        (mistake, output name), or (None, "") without shape fields.
     """
-    match = _SHAPE_MESSAGE.search(error or "")
-    if match:
-        name = match["name"]
-        got, want = _shape(match["got"]), _shape(match["want"])
-        bias = name.startswith("db") or name.startswith("b")
-        return shape_mistake(got, want, bias=bias, batch_size=batch_size), name
-    match = _MLP_SHAPE_MESSAGE.search(error or "")
-    if match:
-        layer = match["l"]
-        mistake = shape_mistake(_shape(match["gw"]), _shape(match["w"]))
-        if mistake:
-            return mistake, f"dW{layer}"
-        return shape_mistake(_shape(match["gb"]), _shape(match["b"]), bias=True,
-                             batch_size=batch_size), f"db{layer}"
-    return None, ""
+    if not shape:
+        return None, ""
+    name = str(shape["name"])
+    bias = name.startswith("db") or name.startswith("b")
+    return shape_mistake(shape["got"], shape["expected"], bias=bias, batch_size=batch_size), name
 
 
 _PHRASES: dict[str, str] = {

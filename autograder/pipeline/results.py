@@ -24,6 +24,32 @@ from ..outputs.safe_text import csv_row
 GRADES_COLUMNS = ("student_id", "assignment", "auto_score", "auto_max_score", "status", "reason")
 STATUSES = ("ok", "error", "timeout", "missing")
 
+ROW_NUMBERS: tuple[str, ...] = ("rel_error", "tol", "shape", "expected_shape")
+"""Fields a check's row carries beside the curriculum's, when its check measured them: the
+norm-wise relative error and its bound (floats), the output's shape and the expected one
+(lists of ints). Feedback and reports read these, never the message."""
+
+
+def row_numbers(verdict: Any) -> dict[str, Any]:
+    """The `ROW_NUMBERS` a verdict (`checks.core.Verdict`) has set, as JSON values; a missing,
+    non-finite or malformed value is left out."""
+    out: dict[str, Any] = {}
+    for key in ROW_NUMBERS:
+        value = getattr(verdict, key, None)
+        try:
+            if value is None:
+                continue
+            if key in ("rel_error", "tol"):
+                value = float(value)
+                if not np.isfinite(value):
+                    continue
+            else:
+                value = [int(n) for n in value]
+        except (TypeError, ValueError):
+            continue
+        out[key] = value
+    return out
+
 
 def write_atomic(path: Path, data: str | bytes) -> Path:
     """Write `data` (text is UTF-8) to `path` so readers see the old file or the new one, never a part.

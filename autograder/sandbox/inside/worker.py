@@ -13,7 +13,8 @@ Protocol (one request in, one frame per event out):
 - results fd (argv[1], never stdout: what the student prints never counts): frames
   ``b"AGF1" | u32 header length | JSON header | u64 blob length | blob`` with header ``event``
   one of ``loaded``, ``load_error`` (``cell``, ``error``) or ``task`` (``index``, ``ok``,
-  ``error``, ``kind``, ``arrays``).
+  ``error``, ``kind``, ``arrays``, and ``shape`` = ``{"name", "got", "expected"}`` when the
+  student's code raised the library's `GradShapeError`).
 
 Arrays travel as raw little-endian bytes of dtype float64, int64 or bool with their shape, never
 pickle and never an object of the student's classes; the grader rebuilds plain ndarrays and
@@ -174,6 +175,7 @@ def main(argv: list[str]) -> int:
     run_driver = drivers.run
     encode, write, describe, to_plain = (wire.encode_arrays, wire.write_frame, wire.short_error,
                                          wire.plain_array)
+    shape_of = wire.grad_shape_of
     tasks = request["tasks"]
     for task in tasks:
         task["args"] = wire.decode_arrays(task["args"], blob)
@@ -207,6 +209,9 @@ def main(argv: list[str]) -> int:
             except BaseException as exc:
                 kind = "not_defined" if type(exc).__name__ == "NotDefined" else "exception"
                 header.update(kind=kind, error=describe(exc), arrays={})
+                shape = shape_of(exc)
+                if shape is not None:  # the library's shape check: its shapes as numbers
+                    header["shape"] = shape
                 data = b""
         try:
             write(result_fd, header, data)
