@@ -27,7 +27,7 @@ import numpy as np
 
 from .init import check_scheme, init_weights
 from .layers import ACTIVATIONS, l2_regularization, mse_loss, softmax_loss, svm_loss
-from .validate import as_float_array, check_choice, check_ndim, check_nonnegative
+from .validate import as_float_array, check_choice, check_grad_shape, check_ndim, check_nonnegative
 
 LOSSES = {"softmax": softmax_loss, "svm": svm_loss, "mse": mse_loss}
 """Loss name -> ``loss_fn(scores, y) -> (loss, dscores)`` from ``layers``."""
@@ -164,10 +164,9 @@ def mlp_backward(dY: np.ndarray, cache: tuple) -> dict[str, np.ndarray]:
             upstream = delta @ W
     ### END SOLUTION
     for l in range(1, L + 1):
-        _, W, Z, _ = layer_caches[l - 1]
-        if np.shape(grads[f"W{l}"]) != W.shape or np.shape(grads[f"b{l}"]) != (W.shape[0],):
-            raise ValueError(f"dW{l} / db{l} must have the shapes of W{l} {W.shape} and b{l} "
-                             f"({W.shape[0]},), got {np.shape(grads[f'W{l}'])} and {np.shape(grads[f'b{l}'])}")
+        W = layer_caches[l - 1][1]
+        check_grad_shape(grads[f"W{l}"], W, f"dW{l}")
+        check_grad_shape(grads[f"b{l}"], W[:, 0], f"db{l}")
     return grads
 
 
@@ -198,14 +197,16 @@ def mlp_loss(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray,
         y = as_float_array(y, "y")
         if y.ndim == 1 and np.shape(params[f"W{L}"])[0] == 1:
             y = y[:, None]
-    # TASK: Y, cache = mlp_forward(params, X, activation); data_loss, dY = loss_fn(Y, y); grads = mlp_backward(dY, cache); add reg * sum ||W^l||^2 to the loss and 2 * reg * W^l to dW^l (l2_regularization).
+    # TASK: Y, cache = mlp_forward(params, X, activation); data_loss, dY = loss_fn(Y, y); grads = mlp_backward(dY, cache); when reg > 0, add reg * sum ||W^l||^2 to the loss and 2 * reg * W^l to dW^l (l2_regularization).
     ### BEGIN SOLUTION
     Y, cache = mlp_forward(params, X, activation=activation, output_activation="identity")
     data_loss, dY = loss_fn(Y, y)
     grads = mlp_backward(dY, cache)
-    reg_loss, dweights = l2_regularization([params[f"W{l}"] for l in range(1, L + 1)], reg)
-    for l in range(1, L + 1):
-        grads[f"W{l}"] += dweights[l - 1]
-    total_loss = data_loss + reg_loss
+    total_loss = data_loss
+    if reg > 0:  # reg = 0 adds nothing: no pass over the weights
+        reg_loss, dweights = l2_regularization([params[f"W{l}"] for l in range(1, L + 1)], reg)
+        for l in range(1, L + 1):
+            grads[f"W{l}"] += dweights[l - 1]
+        total_loss += reg_loss
     ### END SOLUTION
     return float(total_loss), grads
