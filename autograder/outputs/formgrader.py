@@ -36,6 +36,13 @@ then offer its "autograde" button, which runs student code unsandboxed in the TA
 
 Every file is written atomically (`results.write_atomic`: readers see the old file or the
 new one, never a part).
+
+The student's notebook is read again here, as the grader read it: beneath SUBMITTED without
+following a link (`safe_files.read_beneath`, at most `MAX_NOTEBOOK_BYTES`), so a linked
+notebook never shows the TA another file. What is rendered is bounded: a notebook of more
+than `MAX_SHOWN_CELLS` cells or `MAX_SHOWN_TEXT` characters of cell text (about 20 times the
+largest source notebook) gets no autograded copy, and the run says why (a 31 MiB notebook of
+400k markdown cells took 66 s and 2.3 GB in nbgrader's preprocessors).
 """
 from __future__ import annotations
 
@@ -52,6 +59,12 @@ import nbformat
 from .markdown_guard import defuse_markdown
 from ..pipeline.notebook import NotebookError, _read_json
 from ..pipeline.results import write_atomic
+from ..pipeline.safe_files import UnsafeFile, read_beneath
+
+MAX_SHOWN_CELLS = 1000
+"""Cells of a student's notebook formgrader is given (the largest source notebook has 50)."""
+MAX_SHOWN_TEXT = 2 << 20
+"""Characters of cell text (sources and attachments) formgrader is given (largest source: 66k)."""
 
 AUTOGRADED = "autograded"
 CONFIG_NAME = "nbgrader_config.py"
@@ -308,6 +321,25 @@ def write_autograded(results: Iterable[dict[str, Any]], submitted_dir: Path, out
     return problems
 
 
+def _too_big(raw: dict[str, Any]) -> str:
+    """Why the notebook is too large to render, or "" (counts before anything is built)."""
+    cells = raw.get("cells") or []
+    if len(cells) > MAX_SHOWN_CELLS:
+        return f"it has {len(cells)} cells, more than the {MAX_SHOWN_CELLS} formgrader is given"
+    text = 0
+    for cell in cells:
+        if isinstance(cell, dict):
+            source = cell.get("source", "")
+            parts = source if isinstance(source, list) else [source]
+            text += sum(len(part) for part in parts if isinstance(part, str))
+            if isinstance(cell.get("attachments"), dict):
+                text += len(json.dumps(cell["attachments"]))
+    if text > MAX_SHOWN_TEXT:
+        return (f"its cells hold {text} characters, more than the {MAX_SHOWN_TEXT} formgrader "
+                f"is given")
+    return ""
+
+
 def _write_all(gb, db_url: str, results: list[dict[str, Any]], submitted_dir: Path,
                out_dir: Path, solutions_dir: Path) -> list[str]:
     problems: list[str] = []
@@ -318,14 +350,18 @@ def _write_all(gb, db_url: str, results: list[dict[str, Any]], submitted_dir: Pa
             problems.append(f"{sid!r}/{a!r}: not a plain folder name, skipped")
             continue
         target = out_dir / AUTOGRADED / sid / a / f"{a}.ipynb"
-        source = submitted_dir / sid / a / f"{a}.ipynb"
-        if r.get("status") == "missing" or not source.is_file():
+        if r.get("status") == "missing":
             _remove_stale(target)
             continue
         try:
-            raw = _read_json(source)
-        except NotebookError:
-            _remove_stale(target)  # malformed: the row's reason says why
+            raw = _read_json(read_beneath(submitted_dir, (sid, a, f"{a}.ipynb")))
+        except (UnsafeFile, NotebookError):
+            _remove_stale(target)  # a link, special, oversized or malformed: the row says why
+            continue
+        too_big = _too_big(raw)
+        if too_big:
+            _remove_stale(target)
+            problems.append(f"{sid}/{a}: no autograded notebook for formgrader ({too_big})")
             continue
         try:
             with warnings.catch_warnings():  # nbformat's, about missing or duplicate cell ids
