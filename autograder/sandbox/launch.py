@@ -1,20 +1,15 @@
 """Start `worker.py` in a sandbox with limits, read its frames with deadlines, kill it all.
 
-Isolation (with bubblewrap, the promised mode): its own mount, pid, network, ipc and uts
-namespaces, a new session, all capabilities dropped, dying with the grader; the file system
-holds only the system libraries and the Python runtime read-only, the venv read-only at
-/opt/venv (so not even the repository's path shows), a read-only *stage* folder (the worker,
-the drivers, and the `backprop_lib` modules the assignment may import) and a private,
-size-capped tmpfs. Never the repository, `solutions/`, other submissions or the output folder.
-bwrap's own process, visible inside as pid 1, gets an empty environment and reads its
-arguments from a pipe, so /proc/1 shows neither the grader's environment nor host paths.
+How the sandbox is made (bubblewrap as an unprivileged uid, its own namespaces, a seccomp
+filter, only the staged runtime and the stage visible) is `command.py`; this module runs it.
 
 Limits: memory (RLIMIT_AS), CPU time (RLIMIT_CPU) and file size are set by the worker on itself
 before any student code runs; when the grader may create cgroups (`cgroups.py`: root, cgroup v1
 writable) the sandbox also gets a pids cgroup (RLIMIT_NPROC does not bind root) and a memory
-cgroup for all its processes together, else RLIMIT_NPROC. The grader enforces wall time. After
-each sandbox every process of it is killed: through the cgroup, the pid namespace (bwrap) or
-the process group (fallback).
+cgroup for all its processes together, joined by the grader before the sandbox runs anything;
+else RLIMIT_NPROC (an ordinary user's grader cannot create cgroups: it warns that its limits
+are rlimits). The grader enforces wall time. After each sandbox every process of it is killed:
+through the cgroup, the pid namespace (bwrap) or the process group (fallback).
 
 Without bubblewrap (a TA's laptop) the worker runs as a plain subprocess with the same limits in
 its own session; the grader warns once that the file system and other processes are reachable.
@@ -24,13 +19,10 @@ from __future__ import annotations
 import json
 import os
 import select
-import shlex
 import shutil
 import signal
 import struct
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -40,9 +32,10 @@ from typing import Any
 from ..errors import SandboxUnavailable, UsageError
 from .inside import wire
 from .cgroups import CgroupSet, SandboxCgroups
+from .command import (SANDBOX_ENV, TMPFS_BYTES, bwrap_launch, bwrap_path,  # noqa: F401
+                      bwrap_skip_reason, plain_launch, warn_once)
 
 OUTPUT_KEEP_BYTES = 4096
-TMPFS_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -83,102 +76,6 @@ class SandboxEnded(Exception):
         self.detail = detail
 
 
-# --------------------------------------------------------------------------------------------
-# Capabilities of this machine, probed once.
-
-_warned: set[str] = set()
-_warn_lock = threading.Lock()
-
-
-def warn_once(key: str, message: str) -> None:
-    """Print `message` to stderr the first time `key` is seen in this process."""
-    with _warn_lock:
-        if key in _warned:
-            return
-        _warned.add(key)
-    print(f"autograder: warning: {message}", file=sys.stderr, flush=True)
-
-
-def bwrap_path() -> str | None:
-    """Path of a bubblewrap that can actually create the sandbox here, else None."""
-    found = shutil.which("bwrap")
-    if found is None:
-        return None
-    return found if _bwrap_works(found) else None
-
-
-_bwrap_ok: dict[str, bool] = {}
-
-
-def _bwrap_works(path: str) -> bool:
-    if path not in _bwrap_ok:
-        cmd = [path, "--die-with-parent", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/",
-               "--proc", "/proc", "true"]
-        try:
-            _bwrap_ok[path] = subprocess.run(cmd, capture_output=True, timeout=20).returncode == 0
-        except (OSError, subprocess.TimeoutExpired):
-            _bwrap_ok[path] = False
-    return _bwrap_ok[path]
-
-
-def bwrap_skip_reason() -> str | None:
-    """None when sandbox tests can run, else why not (for pytest.skip)."""
-    if shutil.which("bwrap") is None:
-        return "bubblewrap (bwrap) not found: install bubblewrap (apt-get install bubblewrap)"
-    if bwrap_path() is None:
-        return ("bubblewrap is installed but cannot create namespaces on this machine "
-                "(are user namespaces disabled, or is this a container without privileges?)")
-    return None
-
-
-# --------------------------------------------------------------------------------------------
-
-VENV_IN_SANDBOX = "/opt/venv"
-
-
-def _runtime_binds() -> tuple[list[str], str]:
-    """bwrap arguments exposing system libraries and Python read-only, and the python to run.
-
-    A virtual environment is mounted at /opt/venv, so the sandbox never learns (or sees any
-    other part of) the path of the repository the venv lives in.
-    """
-    args: list[str] = []
-    for top in ("/usr", "/etc/alternatives"):
-        if os.path.isdir(top):
-            args += ["--ro-bind", top, top]
-    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-        if os.path.islink(top):
-            args += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
-            args += ["--ro-bind", top, top]
-    for f in ("/etc/ld.so.cache", "/etc/localtime"):
-        if os.path.exists(f):
-            args += ["--ro-bind", f, f]
-    base = os.path.realpath(sys.base_prefix)
-    if not base.startswith("/usr/"):
-        args += ["--ro-bind", base, base]
-    if sys.prefix != sys.base_prefix:  # a venv: mount it at a neutral path
-        args += ["--ro-bind", os.path.realpath(sys.prefix), VENV_IN_SANDBOX]
-        python = f"{VENV_IN_SANDBOX}/bin/{os.path.basename(sys.executable)}"
-    else:
-        python = os.path.realpath(sys.executable)
-    return args, python
-
-
-SANDBOX_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "HOME": "/tmp",
-    "LANG": "C.UTF-8",
-    "PYTHONHASHSEED": "0",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "MPLBACKEND": "Agg",
-    "MPLCONFIGDIR": "/tmp/matplotlib",
-}
-
-
 class Sandbox:
     """One running worker. Use as a context manager: leaving it kills every process of it.
 
@@ -211,48 +108,41 @@ class Sandbox:
             self.group = cgroups.create(limits.processes, limits.memory_bytes)
         elif os.geteuid() == 0:
             warn_once("no-cgroup", "no pids cgroup available: the process count of student code "
-                      "is not bounded (RLIMIT_NPROC does not bind root)")
+                      "is bounded only by RLIMIT_NPROC of the sandbox's uid")
+        else:
+            warn_once("rlimits-only", "the grader is not root, so it cannot create cgroups: the "
+                      "limits of student code are rlimits (memory and CPU time per process, "
+                      "processes per uid), not one budget for the whole sandbox")
 
         read_fd, write_fd = os.pipe()
-        keep = [write_fd]
-        if bwrap is not None:
-            # bwrap's own process stays visible inside as pid 1: give it no environment of the
-            # grader's, and pass its arguments (host paths) through a pipe, not its command line.
-            binds, python = _runtime_binds()
-            args = ["--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-                    "--unshare-uts", "--unshare-cgroup-try", "--new-session", "--cap-drop", "ALL",
-                    "--clearenv", *_env_args(), *binds,
-                    "--proc", "/proc", "--dev", "/dev",
-                    "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
-                    "--ro-bind", str(stage), "/grader", "--chdir", "/tmp"]
-            args_read, args_write = os.pipe()
-            os.write(args_write, b"".join(a.encode() + b"\0" for a in args))
-            os.close(args_write)
-            keep.append(args_read)
-            cmd = [bwrap, "--args", str(args_read), python, "-I", "-B", "/grader/worker.py",
-                   str(write_fd)]
-            env = {"PATH": SANDBOX_ENV["PATH"]}
-            cwd = "/"
-        else:
-            self._tmp = tempfile.mkdtemp(prefix="autograder-sandbox-")
-            cmd = [sys.executable, "-I", "-B", str(stage / "worker.py"), str(write_fd)]
-            env = dict(SANDBOX_ENV, HOME=self._tmp, MPLCONFIGDIR=os.path.join(self._tmp, "mpl"),
-                       TMPDIR=self._tmp)
-            cwd = self._tmp
-        if self.group is not None:  # join the sandbox's cgroups, then become the sandbox
-            join = " && ".join(f"echo $$ > {shlex.quote(str(f))}" for f in self.group.procs_files)
-            cmd = ["/bin/sh", "-c", f'{join} && exec "$@"', "sandbox", *cmd]
         self._results = read_fd
+        launch = None
         try:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, pass_fds=tuple(keep), env=env,
-                                         cwd=cwd, start_new_session=True)
+            launch = (bwrap_launch(bwrap, stage, write_fd) if bwrap is not None
+                      else plain_launch(stage, write_fd))
+            self._tmp = launch.tmp
+            self.proc = subprocess.Popen(launch.cmd, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                         pass_fds=tuple(launch.pass_fds), env=launch.env,
+                                         cwd=launch.cwd, start_new_session=True, **launch.popen)
+            # The child waits (bwrap for its arguments, the worker for its request) until it is
+            # in the sandbox's cgroups, so nothing of it runs outside them.
+            if self.group is not None:
+                self.group.join(self.proc.pid)
+            if launch.args_fd is not None:
+                try:
+                    os.write(launch.args_fd, launch.args)  # a few KiB: fits the pipe
+                except BrokenPipeError:
+                    pass  # bwrap died first: its frames say so (EOF)
         except BaseException:
             self.kill()
             raise
         finally:
-            for fd in keep:
-                os.close(fd)
+            os.close(write_fd)
+            if launch is not None:
+                for fd in [*launch.pass_fds[1:], launch.args_fd]:
+                    if fd is not None:
+                        os.close(fd)
         self._buffer = bytearray()
         self._drain = threading.Thread(target=self._drain_output, daemon=True)
         self._drain.start()
@@ -436,10 +326,3 @@ def preflight(stage: Path, limits: Limits, cgroups: SandboxCgroups | None = None
         if frame is None or frame.get("event") != "loaded":
             raise SandboxUnavailable(f"the sandbox cannot run the grader's worker ({detail}): "
                                f"{sandbox.last_output_line() or 'no output'}")
-
-
-def _env_args() -> list[str]:
-    args: list[str] = []
-    for key, value in SANDBOX_ENV.items():
-        args += ["--setenv", key, value]
-    return args

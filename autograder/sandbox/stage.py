@@ -5,6 +5,7 @@ the drivers; a test registry may swap in its own `drivers.py`), and a `backprop_
 holding only the modules `registry.allowed_modules(assignment)` allows, written by
 `registry.write_library_package` (the student release's builder too): never the assignment's
 own graded modules, never solutions/ or the repository. The sandbox mounts it read-only at /grader.
+Its parent folder is opened to the sandbox's uid (searchable, not listable: `uid.open_to_sandbox`).
 Bytecode is compiled here, once, because the sandbox never writes any.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from ..registry import LIBRARY, write_library_package
-from . import inside
+from . import inside, uid
 
 
 def build_stage(assignment: str, drivers: Path, into: Path, library: Path = LIBRARY) -> Path:
@@ -24,6 +25,7 @@ def build_stage(assignment: str, drivers: Path, into: Path, library: Path = LIBR
     `library` is the `backprop_lib` package folder; modules it lacks are skipped. Returns `into`.
     """
     into.mkdir(parents=True, exist_ok=True)
+    uid.open_to_sandbox(into.parent)  # the sandbox's uid must reach it (mkdtemp makes 0700)
     for module in Path(inside.__file__).parent.glob("*.py"):
         if module.name != "__init__.py":  # the stage is a folder of scripts, not a package
             shutil.copyfile(module, into / module.name)

@@ -57,8 +57,8 @@ def test_student_code_sees_no_repository_no_network_and_cannot_write(a2_stage, m
         f"text = ''.join(open(f'/proc/{{p}}/{{f}}', errors='ignore').read() for p in os.listdir('/proc')"
         f" if p.isdigit() for f in ('environ', 'cmdline'))\n"
         f"result = float('s3cret' not in text and {str(repo)!r} not in text)",
-        # the repository is not there at all (the venv is mounted at a neutral path)
-        f"result = float(not os.path.exists({str(repo)!r}) and sys.prefix == '/opt/venv')",
+        # the repository is not there at all (the runtime is staged at a neutral path)
+        f"result = float(not os.path.exists({str(repo)!r}) and sys.prefix == '/usr')",
         # no network: even a connection attempt to a literal address fails at once
         "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
         "    result = 0.0\nexcept OSError:\n    result = 1.0",
@@ -113,7 +113,7 @@ def test_a_double_forked_daemon_dies_with_the_sandbox(a2_stage):
 
 
 def test_without_bwrap_the_grader_warns_once_and_still_grades(tmp_path, monkeypatch, capsys):
-    import autograder.sandbox.launch as sandbox
+    import autograder.sandbox.command as sandbox
     from autograder.pipeline.discover import Job
     from autograder.pipeline.grade import grade_notebook
     from autograder.pipeline.notebook import load_source

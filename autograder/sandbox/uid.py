@@ -1,0 +1,76 @@
+"""Who student code runs as: never the host's root.
+
+bubblewrap started by root maps the sandbox to host uid 0 even with `--unshare-user`, and uid 0
+without capabilities may still write every root-owned file that is checked by owner bits only
+(`/proc/sys/kernel/core_pattern`, for instance). So a grader running as root (CI, a Docker
+image, Gradescope, `sudo`) starts the sandbox as the numeric uid/gid `SANDBOX_UID` (65534,
+"nobody": no passwd entry is needed) with no supplementary groups, before bubblewrap; bubblewrap
+then gives it its own user namespace where the system allows one. An ordinary user's grader
+starts the sandbox under its own uid (it cannot change uid), inside bubblewrap's user namespace.
+
+Whatever the sandbox must read (the staged runtime, the stage) must therefore be reachable by
+that uid: every ancestor folder searchable by "others".
+"""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from ..errors import SandboxUnavailable
+
+SANDBOX_UID = 65534
+SANDBOX_GID = 65534
+
+
+def dropped_ids() -> tuple[int, int] | None:
+    """(uid, gid) the sandbox is started as when the grader is root, else None (keep ours)."""
+    return (SANDBOX_UID, SANDBOX_GID) if os.geteuid() == 0 else None
+
+
+def popen_ids() -> dict[str, object]:
+    """Keyword arguments for `subprocess.Popen` that drop root before the child executes.
+
+    Python applies them in the forked child before `exec` (setgroups, setgid, setuid), with no
+    `preexec_fn`, so they are safe from a threaded grader.
+    """
+    ids = dropped_ids()
+    if ids is None:
+        return {}
+    return {"user": ids[0], "group": ids[1], "extra_groups": []}
+
+
+def reachable(path: Path) -> bool:
+    """Whether a process of another uid (and group) can reach `path`: every folder from / to
+    `path` searchable by others (what the sandbox's uid needs to bind-mount it)."""
+    path = Path(os.path.realpath(path))
+    for folder in [*reversed(path.parents), path]:
+        try:
+            mode = folder.stat().st_mode
+        except OSError:
+            return False
+        if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+def reachable_tmp() -> str:
+    """A temp folder the sandbox's uid can reach: the usual one, else /tmp.
+
+    Raises:
+        SandboxUnavailable: neither is reachable.
+    """
+    for candidate in (tempfile.gettempdir(), "/tmp"):
+        if reachable(Path(candidate)):
+            return candidate
+    raise SandboxUnavailable(f"no temp folder the sandbox's uid {SANDBOX_UID} can reach "
+                             f"(TMPDIR={tempfile.gettempdir()}): set TMPDIR to one")
+
+
+def open_to_sandbox(folder: Path) -> None:
+    """Let the sandbox's uid traverse `folder`, a private temp folder of ours (mode 0700 from
+    `mkdtemp`): 0711, so it may enter but not list it."""
+    info = folder.stat()
+    if info.st_uid == os.geteuid() and not info.st_mode & stat.S_IXOTH:
+        folder.chmod(stat.S_IMODE(info.st_mode) | 0o011)
