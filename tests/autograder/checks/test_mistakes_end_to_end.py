@@ -100,7 +100,8 @@ PLANTS: dict[str, Plant] = {p.mistake: p for p in [
 # ... and the same kinds of mistakes in assignment 3's MLP (student id "a3_<mistake>"), where
 # mlp_loss calls the student's own mlp_backward.
 A3_PLANTS: dict[str, Plant] = {f"a3_{p.mistake}": p for p in [
-    # the shape check of mlp_backward (outside the region) raises "dW3 / db3 must have ..."
+    # the shape check of mlp_backward (outside the region, validate.check_grad_shape) raises a
+    # GradShapeError for dW3 / db3, whose shapes reach the grader as numbers
     Plant("missing_transpose", A3, "sol_mlp_backward", "mlp_backward",
           '        grads[f"W{l}"] = delta.T @ A_prev\n',
           '        grads[f"W{l}"] = A_prev.T @ delta\n', dependents=("mlp_loss",)),
