@@ -78,6 +78,12 @@ class GraphFigure(LiveFigure):
     def _dynamic_artists(self) -> list[Any]:
         return [*self.value_texts, *self.grad_texts, self.summary]
 
+    def labels(self) -> list[tuple[str, str, str]]:
+        """``(value name, value text, gradient text)`` per wire as drawn now, in edge order."""
+        edges = self._graph(self.settings).to_data()["edges"]
+        return [(e["name"], v.get_text(), g.get_text())
+                for e, v, g in zip(edges, self.value_texts, self.grad_texts)]
+
     def _draw(self, s: dict[str, Any]) -> None:
         g = _run(self._graph(s))
         for edge, value_text, grad_text in zip(g.to_data()["edges"], self.value_texts, self.grad_texts):
