@@ -1,4 +1,6 @@
-"""`python -m autograder grade SUBMITTED --output OUT [--jobs N] [--seed S]` (the contract).
+"""`python -m autograder grade SUBMITTED --output OUT [--jobs N] [--seed S]` (the contract),
+with `--scheduler tcp://HOST:PORT` on a Dask cluster whose machines each run
+`python -m autograder worker tcp://HOST:PORT [--nworkers N]` (`engines.worker_cmd`).
 
 Exit codes: 0 every row was written (whatever the scores); 1 grades were written but a later
 output step (feedback, gradebook, report, LMS) failed; 2 the grader's own errors (`errors.GraderError`: bad arguments, folders, no sandbox);
@@ -12,7 +14,8 @@ import sys
 from pathlib import Path
 
 from .pipeline.run import default_jobs, grade_class
-from .errors import GraderError
+from .engines.worker_cmd import build_parser as worker_arguments
+from .errors import GraderError, UsageError
 from .sandbox.launch import Limits
 
 
@@ -57,7 +60,35 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bwrap: require bubblewrap; plain: weaker subprocess only "
                             "(default auto: bubblewrap when it works here)")
     grade.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="grade on the Dask cluster of this scheduler, tcp://HOST:PORT "
+                            "(private network only) or tls://HOST:PORT; the outputs are "
+                            "written here (default: this machine, no service)")
+    for flag, what in (("--tls-ca-file", "the cluster's CA"), ("--tls-cert", "this client's "
+                       "certificate"), ("--tls-key", "this client's private key")):
+        grade.add_argument(flag, default=None, metavar="PEM",
+                           help=f"with a tls:// --scheduler: {what} (default: Dask's config)")
+    worker = commands.add_parser("worker", help="grade for a Dask cluster on this machine",
+                                 description="Join the Dask scheduler SCHEDULER as a grading "
+                                             "worker, after checking that bubblewrap and the "
+                                             "sandbox work here. Run it from a copy of the kit.")
+    worker_arguments(worker)
     return parser
+
+
+def _engine(args: argparse.Namespace):
+    """None (the local engine) or the Dask engine of --scheduler."""
+    if args.scheduler is None:
+        if args.tls_ca_file or args.tls_cert or args.tls_key:
+            raise UsageError("--tls-ca-file/--tls-cert/--tls-key need --scheduler tls://...")
+        return None
+    if args.sandbox == "plain":
+        raise UsageError("a cluster always grades in bubblewrap: --sandbox plain needs the "
+                         "local engine (no --scheduler)")
+    from .engines.dask_engine import DaskEngine, security_for
+
+    security = security_for(args.scheduler, args.tls_ca_file, args.tls_cert, args.tls_key)
+    return DaskEngine(args.scheduler, security=security)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -66,13 +97,17 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "worker":
+        from .engines.worker_cmd import run as run_worker
+
+        return run_worker(args)
     use_bwrap = {"auto": None, "bwrap": True, "plain": False}[args.sandbox]
     limits = Limits(wall_seconds=args.timeout, task_seconds=min(args.task_timeout, args.timeout))
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         summary = grade_class(args.submitted, args.output, solutions=args.solutions, jobs=args.jobs,
                               seed=args.seed, limits=limits, use_bwrap=use_bwrap,
-                              progress=not args.quiet)
+                              progress=not args.quiet, engine=_engine(args))
     except KeyboardInterrupt:
         print("autograder: interrupted: every sandbox was stopped. grades.csv is written only "
               "once every notebook is graded; files already written are complete. Run the same "
