@@ -186,7 +186,7 @@ def leaky_relu_backward(dout: Array, cache: tuple) -> Array:
     dout = check_shape(as_float_array(dout, "dout"), x.shape, "dout", "like leaky_relu_forward's out")
     # TASK: dx = dout * (1 where x > 0, alpha elsewhere).
     ### BEGIN SOLUTION
-    dx = dout * np.where(x > 0, 1.0, alpha)
+    dx = np.where(x > 0, dout, alpha * dout)  # slope 1 or alpha, times dout, in dout's dtype
     ### END SOLUTION
     return check_grad_shape(dx, x, "dx")
 

@@ -1,18 +1,29 @@
 """Seconds per training step of backprop_lib's MLP against PyTorch CPU autograd.
 
-One step = forward + softmax loss + backward + SGD update of a 784-256-128-10 ReLU MLP on a
-batch of 128, in float64 and in float32, both libraries on the same shapes, the same number of
-BLAS threads, timed in one run with the two interleaved (so a busy machine slows both alike).
+One step = forward + softmax loss + backward + SGD-with-momentum update of a 784-256-128-10
+ReLU MLP on a batch of 128. Ours is what ``optim.train`` runs per batch: ``mlp_loss`` (reg 0)
+and ``sgd_momentum`` for every parameter. PyTorch's is ``nn.Linear`` / ``nn.ReLU``,
+``F.cross_entropy``, ``loss.backward()`` and ``torch.optim.SGD(momentum=0.9)`` (the same rule:
+``v <- dw + momentum * v``, ``w <- w - lr * v``). For each thread count and dtype, both run in
+one process on the same shapes and the same number of BLAS / intra-op threads, their timings
+interleaved (ours, torch, torch, ours, ...) so a busy machine slows both alike.
 
-    .venv/bin/python benchmarks/mlp_speed.py [--steps 20] [--repeats 15] [--threads 1]
+    .venv/bin/python benchmarks/mlp_speed.py [--threads 1 2] [--steps 20] [--repeats 15] [--json FILE]
 
-Prints seconds per step (the median over repeats of the mean over ``--steps`` steps) and the
-ratio ours / torch (below 1: ours is faster). Needs torch (benchmarks/requirements.txt);
-without it only our timings are printed.
+Prints, per (threads, dtype): milliseconds per step of both (median over repeats of the mean
+over ``--steps`` steps, and the range over repeats), the ratio ours / torch (below 1: ours is
+faster), the share of the machine's GEMM peak each step reaches (the peak is measured in the
+same run with one large product, the better of numpy's and torch's BLAS), and a breakdown of
+each step into forward, loss, backward and update (medians of per-step phase times). Also the
+load average, the OpenBLAS environment variables and threadpoolctl's report, so two runs can be
+compared. Needs torch (benchmarks/requirements.txt); without it only our timings are printed.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -22,111 +33,261 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backprop_lib.layers import softmax_loss  # noqa: E402
-from backprop_lib.mlp import init_mlp, mlp_backward, mlp_forward  # noqa: E402
-from backprop_lib.optim import sgd  # noqa: E402
+from backprop_lib.mlp import init_mlp, mlp_backward, mlp_forward, mlp_loss  # noqa: E402
+from backprop_lib.optim import sgd_momentum  # noqa: E402
 
 SIZES = [784, 256, 128, 10]
 BATCH = 128
 LEARNING_RATE = 1e-2
+MOMENTUM = 0.9
+PHASES = ("forward", "loss", "backward", "update")
+ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+            "MKL_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES")
+"""Environment variables that change the result: BLAS kernels and threads, glibc's allocator."""
 
 
-def make_ours(dtype):
-    """A closure running one training step with backprop_lib, parameters of ``dtype``."""
-    rng = np.random.default_rng(0)
-    params = {k: v.astype(dtype) for k, v in init_mlp(SIZES, init="he", seed=0).items()}
-    X = rng.standard_normal((BATCH, SIZES[0])).astype(dtype)
-    y = rng.integers(0, SIZES[-1], size=BATCH)
-    config = {"learning_rate": LEARNING_RATE}
+def step_flops(sizes: list[int] = SIZES, batch: int = BATCH) -> int:
+    """Floating-point operations of the step's matrix products (2 per multiply-add).
 
-    def step():
-        scores, cache = mlp_forward(params, X, activation="relu")
-        loss, dscores = softmax_loss(scores, y)
+    Forward ``A @ W.T`` and backward ``Delta.T @ A`` for every layer, ``Delta @ W`` for layers
+    2..L (neither library computes the gradient with respect to the input X).
+    """
+    macs = [sizes[l] * sizes[l - 1] for l in range(1, len(sizes))]
+    return 2 * batch * (2 * sum(macs) + sum(macs[1:]))
+
+
+class OursStep:
+    """One training step of backprop_lib at ``dtype``; ``phases()`` times its four parts."""
+
+    def __init__(self, dtype: np.dtype):
+        rng = np.random.default_rng(0)
+        self.dtype = dtype
+        self.params = {k: v.astype(dtype) for k, v in init_mlp(SIZES, init="he", seed=0).items()}
+        self.configs = {k: {"learning_rate": LEARNING_RATE, "momentum": MOMENTUM} for k in self.params}
+        self.X = rng.standard_normal((BATCH, SIZES[0])).astype(dtype)
+        self.y = rng.integers(0, SIZES[-1], size=BATCH)
+
+    def _update(self, grads: dict[str, np.ndarray]) -> None:
+        for name in self.params:
+            self.params[name], self.configs[name] = sgd_momentum(self.params[name], grads[name],
+                                                                 self.configs[name])
+
+    def __call__(self) -> None:
+        _, grads = mlp_loss(self.params, self.X, self.y, activation="relu", reg=0.0)
+        self._update(grads)
+
+    def phases(self) -> dict[str, float]:
+        """One step, run as mlp_loss's parts, with the seconds of each."""
+        t0 = time.perf_counter()
+        scores, cache = mlp_forward(self.params, self.X, activation="relu")
+        t1 = time.perf_counter()
+        _, dscores = softmax_loss(scores, self.y)
+        t2 = time.perf_counter()
         grads = mlp_backward(dscores, cache)
-        for name in params:
-            params[name], _ = sgd(params[name], grads[name], config)
-        return loss
+        t3 = time.perf_counter()
+        self._update(grads)
+        t4 = time.perf_counter()
+        return dict(zip(PHASES, np.diff([t0, t1, t2, t3, t4])))
 
-    step.dtype_check = lambda: {str(v.dtype) for v in params.values()}
-    return step
+    def dtypes(self) -> set[str]:
+        """Dtypes of every parameter, gradient and velocity (float32 must stay float32)."""
+        _, grads = mlp_loss(self.params, self.X, self.y, activation="relu", reg=0.0)
+        arrays = [*self.params.values(), *grads.values(),
+                  *(c["velocity"] for c in self.configs.values() if "velocity" in c)]
+        return {str(a.dtype) for a in arrays}
 
 
-def make_torch(torch, dtype):
-    """The same step with torch.nn.Linear layers and autograd (manual SGD, like ours)."""
-    torch.manual_seed(0)
-    layers = []
-    for i in range(len(SIZES) - 1):
-        layers.append(torch.nn.Linear(SIZES[i], SIZES[i + 1]))
-        if i < len(SIZES) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers).to(dtype)
-    X = torch.randn(BATCH, SIZES[0], dtype=dtype)
-    y = torch.randint(0, SIZES[-1], (BATCH,))
+class TorchStep:
+    """The same step with torch.nn.Linear layers, autograd and torch.optim.SGD(momentum)."""
 
-    def step():
-        for p in model.parameters():
-            p.grad = None
-        loss = torch.nn.functional.cross_entropy(model(X), y)
+    def __init__(self, torch, dtype):
+        torch.manual_seed(0)
+        layers = []
+        for i in range(len(SIZES) - 1):
+            layers.append(torch.nn.Linear(SIZES[i], SIZES[i + 1]))
+            if i < len(SIZES) - 2:
+                layers.append(torch.nn.ReLU())
+        self.torch = torch
+        self.model = torch.nn.Sequential(*layers).to(dtype)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        self.X = torch.randn(BATCH, SIZES[0], dtype=dtype)
+        self.y = torch.randint(0, SIZES[-1], (BATCH,))
+
+    def __call__(self) -> None:
+        self.opt.zero_grad(set_to_none=True)
+        loss = self.torch.nn.functional.cross_entropy(self.model(self.X), self.y)
         loss.backward()
-        with torch.no_grad():
-            for p in model.parameters():
-                p.sub_(p.grad, alpha=LEARNING_RATE)
-        return loss.item()
+        self.opt.step()
 
-    return step
+    def phases(self) -> dict[str, float]:
+        """One step with the seconds of forward, loss, backward (loss's included), update."""
+        t0 = time.perf_counter()
+        self.opt.zero_grad(set_to_none=True)
+        scores = self.model(self.X)
+        t1 = time.perf_counter()
+        loss = self.torch.nn.functional.cross_entropy(scores, self.y)
+        t2 = time.perf_counter()
+        loss.backward()
+        t3 = time.perf_counter()
+        self.opt.step()
+        t4 = time.perf_counter()
+        return dict(zip(PHASES, np.diff([t0, t1, t2, t3, t4])))
 
 
-def seconds_per_step(step, steps: int) -> float:
+def seconds_per_step(step, steps: int) -> tuple[float, int]:
+    """Mean seconds per step over ``steps`` steps, and the minor page faults they caused."""
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.perf_counter()
     for _ in range(steps):
         step()
-    return (time.perf_counter() - start) / steps
+    seconds = (time.perf_counter() - start) / steps
+    return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+
+
+def gemm_peak(dtype_name: str, torch=None, n: int = 1536) -> dict[str, float]:
+    """GFLOP/s of one n x n by n x n product (best of 3) in numpy's BLAS and torch's."""
+    def best(run) -> float:
+        run()
+        seconds = []
+        for _ in range(3):
+            start = time.perf_counter()
+            run()
+            seconds.append(time.perf_counter() - start)
+        return 2 * n**3 / min(seconds) / 1e9
+
+    a = np.random.default_rng(1).standard_normal((n, n)).astype(dtype_name)
+    peak = {"numpy": best(lambda: a @ a)}
+    if torch is not None:
+        t = torch.from_numpy(a)
+        peak["torch"] = best(lambda: t @ t)
+    return peak
+
+
+def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int) -> dict:
+    """Ours and torch at one setting: step medians and ranges, page faults, phase medians."""
+    ours = OursStep(np.dtype(dtype_name))
+    theirs = TorchStep(torch, getattr(torch, dtype_name)) if torch else None
+    runners = {"ours": ours, **({"torch": theirs} if theirs else {})}
+    for _ in range(10):  # warm-up: BLAS thread pools, the allocator, torch's dispatch caches
+        for run in runners.values():
+            run()
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    faults = dict.fromkeys(runners, 0)
+    phases: dict[str, list[dict]] = {name: [] for name in runners}
+    for r in range(repeats):
+        order = list(runners) if r % 2 == 0 else list(runners)[::-1]
+        for name in order:
+            seconds, n_faults = seconds_per_step(runners[name], steps)
+            times[name].append(seconds)
+            faults[name] += n_faults
+        for name in order:
+            phases[name].extend(runners[name].phases() for _ in range(steps // 4 + 1))
+    ours_dtypes = ours.dtypes()
+    assert ours_dtypes == {dtype_name}, f"the {dtype_name} step changed dtype: {ours_dtypes}"
+    row = {"threads": threads, "dtype": dtype_name}
+    for name in runners:
+        row[name] = {
+            "ms": float(np.median(times[name])) * 1e3,
+            "ms_range": (min(times[name]) * 1e3, max(times[name]) * 1e3),
+            "page_faults_per_step": faults[name] / (steps * repeats),
+            "phases_ms": {p: float(np.median([ph[p] for ph in phases[name]])) * 1e3 for p in PHASES},
+        }
+    if theirs:
+        row["ratio"] = row["ours"]["ms"] / row["torch"]["ms"]
+    return row
+
+
+def add_peak(row: dict, torch) -> None:
+    """Measure the GEMM peak at the row's setting and the share of it each step reaches.
+
+    Run after every step is timed: freeing the peak's 19 MB arrays raises glibc's dynamic
+    mmap / trim thresholds, which would hide the page faults a fresh process pays.
+    """
+    row["peak_gflops"] = gemm_peak(row["dtype"], torch)
+    machine_peak = max(row["peak_gflops"].values())
+    for name in ("ours", "torch"):
+        if name in row:
+            row[name]["share_of_peak"] = step_flops() / (row[name]["ms"] / 1e3) / 1e9 / machine_peak
+
+
+def print_row(row: dict) -> None:
+    names = [n for n in ("ours", "torch") if n in row]
+    line = f"{row['threads']} thread(s) {row['dtype']}: " + "   ".join(
+        f"{n} {row[n]['ms']:6.3f} ms ({row[n]['ms_range'][0]:.2f}-{row[n]['ms_range'][1]:.2f}), "
+        f"{100 * row[n]['share_of_peak']:3.0f} % of peak" for n in names)
+    if "ratio" in row:
+        line += f"   ours/torch {row['ratio']:.2f}"
+    print(line)
+    peak = ", ".join(f"{k} {v:.0f}" for k, v in row["peak_gflops"].items())
+    print(f"    GEMM peak (GFLOP/s, one 1536^2 product): {peak}")
+    for n in names:
+        print(f"    {n:5s} breakdown (ms): "
+              + "  ".join(f"{p} {row[n]['phases_ms'][p]:.3f}" for p in PHASES)
+              + f"   page faults/step {row[n]['page_faults_per_step']:.0f}")
+
+
+def environment(torch) -> dict:
+    """What decides the speed: versions, BLAS libraries and their kernels, env vars, load."""
+    from threadpoolctl import threadpool_info
+
+    return {
+        "numpy": np.__version__,
+        "torch": torch.__version__ if torch else None,
+        "env": {k: os.environ.get(k) for k in ENV_VARS},
+        "threadpools": [{k: info.get(k) for k in ("internal_api", "version", "architecture",
+                                                  "threading_layer", "num_threads", "filepath")}
+                        for info in threadpool_info()],
+        "loadavg": os.getloadavg(),
+    }
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="BLAS / torch thread counts to measure (default: 1 2)")
+    parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"],
+                        choices=["float64", "float32"])
     parser.add_argument("--steps", type=int, default=20, help="steps per timing (default 20)")
     parser.add_argument("--repeats", type=int, default=15,
-                        help="timings per library, alternating ours / torch; the median is shown")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS / torch threads for both libraries (default 1; try 2)")
+                        help="timings per library, interleaved; the median is shown (default 15)")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
 
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(args.threads)
     try:
         import torch
-
-        torch.set_num_threads(args.threads)
     except ImportError:
         torch = None
         print("torch is not installed (pip install -r benchmarks/requirements.txt): ours only")
-
-    print(f"MLP {'-'.join(map(str, SIZES))} (ReLU, softmax), batch {BATCH}, one step = "
-          f"forward + backward + SGD; {args.threads} thread(s), numpy {np.__version__}"
-          + (f", torch {torch.__version__}" if torch else ""))
-    results = {}
-    for dtype_name in ("float64", "float32"):
-        ours = make_ours(np.dtype(dtype_name))
-        theirs = make_torch(torch, getattr(torch, dtype_name)) if torch else None
-        for _ in range(10):  # warm-up: BLAS thread pools, allocator, torch's dispatch caches
-            ours()
-            if theirs:
-                theirs()
-        t_ours, t_torch = [], []
-        for _ in range(args.repeats):
-            t_ours.append(seconds_per_step(ours, args.steps))
-            if theirs:
-                t_torch.append(seconds_per_step(theirs, args.steps))
-        assert ours.dtype_check() == {dtype_name}, f"{dtype_name} path changed dtype: {ours.dtype_check()}"
-        row = {"ours": float(np.median(t_ours))}
-        line = f"{dtype_name}: ours {row['ours'] * 1e3:7.3f} ms/step"
-        if theirs:
-            row["torch"] = float(np.median(t_torch))
-            row["ratio"] = row["ours"] / row["torch"]
-            line += f"   torch {row['torch'] * 1e3:7.3f} ms/step   ratio ours/torch {row['ratio']:.2f}"
-        print(line)
-        results[dtype_name] = row
+    env = environment(torch)
+    print(f"MLP {'-'.join(map(str, SIZES))} (ReLU, softmax), batch {BATCH}, one step = forward + "
+          f"loss + backward + momentum update ({step_flops() / 1e6:.0f} MFLOP in products); "
+          f"numpy {env['numpy']}, torch {env['torch']}")
+    print("environment:", ", ".join(f"{k}={v}" for k, v in env["env"].items()))
+    for pool in env["threadpools"]:
+        print(f"threadpoolctl: {pool['internal_api']} {pool['version']} "
+              f"architecture={pool['architecture']} threading={pool['threading_layer']} "
+              f"({Path(pool['filepath']).name})")
+    print(f"load average at start: {env['loadavg'][0]:.2f} (1 min), {env['loadavg'][1]:.2f} (5 min)")
+    rows = []
+    for threads in args.threads:
+        with threadpool_limits(threads):
+            if torch:
+                torch.set_num_threads(threads)
+            for dtype_name in args.dtypes:
+                rows.append(measure(threads, dtype_name, torch, args.steps, args.repeats))
+    for row in rows:  # the peaks last (see add_peak), each at its row's thread count
+        with threadpool_limits(row["threads"]):
+            if torch:
+                torch.set_num_threads(row["threads"])
+            add_peak(row, torch)
+        print_row(row)
+    load = os.getloadavg()
+    print(f"load average at end: {load[0]:.2f} (1 min), {load[1]:.2f} (5 min)")
+    results = {"environment": env, "rows": rows, "loadavg_end": load}
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
     return results
 
 
