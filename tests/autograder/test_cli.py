@@ -16,7 +16,7 @@ from autograder.cli import main
 from autograder.pipeline.results import read_grades_csv
 from autograder.sandbox.launch import SandboxCgroups, bwrap_skip_reason
 
-from fixtures.toy_class import run_cgroups, run_processes
+from fixtures.toy_class import run_cgroups, run_processes, sandboxes_of, still_running
 
 REPO = Path(__file__).resolve().parents[2]
 A2 = "a2_vectorized"
@@ -98,7 +98,11 @@ def test_grading_command_writes_every_row_and_output(tmp_path):
 
 @pytest.mark.slow
 @needs_a2
+@pytest.mark.timeout(900)
 def test_sigint_stops_every_sandbox_and_a_rerun_completes(tmp_path):
+    """SIGINT while two sandboxes run: exit 130, no grades.csv, every sandbox seen gone; then
+    a rerun grades the class. Waits are events with wide caps (a busy machine is slow, not
+    wrong): the signal goes once two sandboxes exist, however long they take to start."""
     hang = hanging_release(tmp_path)
     solutions, submitted = setup_class(tmp_path, {f"s{i}": hang for i in range(4)})
     out = tmp_path / "out"
@@ -106,16 +110,17 @@ def test_sigint_stops_every_sandbox_and_a_rerun_completes(tmp_path):
                    str(solutions), "--quiet")
     proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     cgroups_here = SandboxCgroups.supported()
+    seen: list[int] = []
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # wait until sandboxes are busy looping
-            if (cgroups_here and len(run_processes(proc.pid)) >= 2) or \
-                    (not cgroups_here and time.monotonic() > deadline - 55):
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            seen = sandboxes_of(proc.pid)  # the two jobs' sandboxes, bwrap or plain
+            if len(seen) >= 2:
                 break
             time.sleep(0.1)
-        time.sleep(0.3)
+        assert len(seen) >= 2, "the two sandboxes never started"
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -123,11 +128,12 @@ def test_sigint_stops_every_sandbox_and_a_rerun_completes(tmp_path):
     assert "interrupted" in err
     assert not (out / "grades.csv").exists()
     assert not any(p.name.endswith(".tmp") for p in out.rglob("*")) if out.exists() else True
+    assert still_running(seen) == []  # every sandbox it had started is gone
     if cgroups_here:
         assert run_processes(proc.pid) == [] and run_cgroups(proc.pid) == []
 
     rerun = subprocess.run(args + ["--timeout", "1.5"], cwd=REPO, capture_output=True, text=True,
-                           timeout=280)
+                           timeout=400)
     assert rerun.returncode == 0, rerun.stderr
     rows = read_grades_csv(out / "grades.csv")
     assert [(r["student_id"], r["status"]) for r in rows] == [(f"s{i}", "timeout") for i in range(4)]
