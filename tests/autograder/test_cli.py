@@ -138,3 +138,20 @@ def test_sigint_stops_every_sandbox_and_a_rerun_completes(tmp_path):
     rows = read_grades_csv(out / "grades.csv")
     assert [(r["student_id"], r["status"]) for r in rows] == [(f"s{i}", "timeout") for i in range(4)]
     assert "1.5 s limit" in rows[0]["reason"]
+
+
+def test_only_the_graders_own_errors_exit_2(monkeypatch, tmp_path, capsys):
+    """GraderError (bad arguments, course layout, no sandbox) -> one line and exit 2; any other
+    exception is a bug and escapes with its traceback."""
+    import autograder.cli as cli
+    from autograder.errors import CourseLayoutError, GraderError, SandboxUnavailable, UsageError
+
+    assert all(issubclass(e, GraderError) for e in (CourseLayoutError, SandboxUnavailable, UsageError))
+    args = ["grade", str(tmp_path), "--output", str(tmp_path / "out")]
+    for error in (CourseLayoutError("no solutions/ here"), SandboxUnavailable("no bwrap")):
+        monkeypatch.setattr(cli, "grade_class", lambda *a, error=error, **k: (_ for _ in ()).throw(error))
+        assert main(args) == 2
+        assert capsys.readouterr().err.strip() == f"autograder: error: {error}"
+    monkeypatch.setattr(cli, "grade_class", lambda *a, **k: int("not a number"))
+    with pytest.raises(ValueError, match="invalid literal"):
+        main(args)

@@ -332,3 +332,22 @@ def test_a_loss_returned_as_a_one_element_array_counts():
     outcome = checks.run_in_process(namespace("layers"), task)
     outcome.values["loss"] = outcome.values["loss"].reshape(1)
     assert checks.evaluate(task, outcome).passed
+
+
+def test_verdicts_carry_their_numbers_and_rows_get_them():
+    from autograder.pipeline.results import row_numbers
+
+    want = np.arange(1.0, 7.0).reshape(2, 3)
+    ok = core.compare({"g": want + 1e-12}, "g", want, name="dW", tol=1e-6, floor=1e-8)
+    assert ok.passed and ok.rel_error < 1e-11 and ok.tol == 1e-6
+    assert (ok.shape, ok.expected_shape) == ((2, 3), (2, 3))
+    bad = core.compare({"g": -want}, "g", want, name="dW", tol=1e-6, floor=1e-8)
+    assert not bad.passed and bad.rel_error == pytest.approx(1.0)
+    shaped = core.compare({"g": want.T}, "g", want, name="dW", tol=1e-6, floor=1e-8)
+    assert shaped.rel_error is None and (shaped.shape, shaped.expected_shape) == ((3, 2), (2, 3))
+    worst = core.combine([ok, bad])
+    assert worst.rel_error == bad.rel_error and worst.tol == 1e-6
+    assert row_numbers(bad) == {"rel_error": bad.rel_error, "tol": 1e-6, "shape": [2, 3],
+                                "expected_shape": [2, 3]}
+    assert row_numbers(shaped) == {"shape": [3, 2], "expected_shape": [2, 3]}
+    assert row_numbers(Verdict(0.0, False, "x", rel_error=float("nan"))) == {}

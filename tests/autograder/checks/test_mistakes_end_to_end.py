@@ -230,3 +230,20 @@ def test_grades_csv_agrees(graded):
         assert float(row["auto_score"]) < float(row["auto_max_score"])
         others = [r for (s, a), r in rows.items() if s == sid and a != plant.assignment]
         assert others and all(r["status"] == "missing" for r in others)
+
+
+def test_check_rows_carry_their_numbers(graded):
+    """Every compared output's row carries rel_error and tol as numbers; a failed one's error
+    is past its bound, a passed one's under it; a wrong shape carries both shapes."""
+    rows = [c for sid, plant in STUDENTS.items()
+            for c in read_result(graded / "results" / sid / f"{plant.assignment}.json")["checks"]]
+    measured = [c for c in rows if "rel_error" in c]
+    assert len(measured) > len(rows) // 2
+    for c in measured:
+        assert isinstance(c["rel_error"], float) and isinstance(c["tol"], float)
+        if c["passed"]:
+            assert c["rel_error"] < c["tol"], c
+    assert any(not c["passed"] and c["rel_error"] >= c["tol"] for c in measured)
+    shaped = [c for c in rows if c.get("mistake") == "missing_transpose" and "expected_shape" in c]
+    for c in shaped:
+        assert all(isinstance(n, int) for n in c["shape"] + c["expected_shape"])
