@@ -10,7 +10,8 @@ Hardened bubblewrap (the promised mode, `HARDENED`):
 - seeing only: the staged runtime as `/usr` (`runtime.py`: an interpreter, its standard library,
   numpy, their shared libraries; never the venv, its base prefix or the host's `/usr`), the
   stage at `/grader` (`stage.py`), a fresh `/proc` whose `/proc/sys` is read-only, a minimal
-  `/dev`, a private size-capped `/tmp`. No `/sys`, no `/etc`, no home, nothing of the project.
+  `/dev`, a private size-capped `/tmp`, the rest read-only (`/` and `/dev` are bubblewrap's
+  tmpfs, remounted read-only). No `/sys`, no `/etc`, no home, nothing of the project.
 - bwrap's own process (pid 1 inside) gets an empty environment and reads its arguments from a
   pipe, so `/proc/1` shows neither the grader's environment nor host paths; the grader writes
   those arguments only after it has moved bwrap into the sandbox's cgroups (race-free).
@@ -185,6 +186,8 @@ def bwrap_launch(bwrap: str, stage: Path, result_fd: int) -> Launch:
             "--new-session", "--cap-drop", "ALL", "--clearenv", *_env_args(), *view, *proc,
             "--dev", "/dev", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
             "--ro-bind", str(stage), "/grader", "--chdir", "/tmp"]
+    if HARDENED:  # bwrap's own tmpfs at / and /dev: no unbounded writable space outside /tmp
+        args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     fds = [result_fd]
     rules = sandbox_filter() if HARDENED else None
     if rules is not None:
