@@ -3,15 +3,16 @@
 Authors may edit solution notebooks in JupyterLab (then set the metadata by hand, see
 docs/authoring.md) or build them from a short script with these helpers::
 
-    from courseware import cells
+    from courseware import cells, notebooks
     nb = cells.notebook([
         cells.markdown("# Assignment 2 ..."),
         cells.imports("import numpy as np\\nfrom backprop_lib.checks import check_close"),
         cells.solution("affine", ["backprop_lib.layers:affine_forward"]),
         cells.test("affine", ["affine_forward"], points=2, source="check_close(...)"),
-        cells.written("jacobian", points=2, prompt="Why is ...?", answer="Because ..."),
+        cells.markdown("**Question.** Why is ...?"),   # the prompt is its own markdown cell
+        cells.written("jacobian", points=2, answer="Because ..."),
     ])
-    courseware.notebooks.write(courseware.notebooks.normalize(nb), path)
+    notebooks.write(notebooks.normalize(nb), path)
 
 then run `make notebooks` (which fills the generated cells from the library).
 """
