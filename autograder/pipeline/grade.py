@@ -334,7 +334,7 @@ def grade_notebook(job: Job, source: SourceNotebook, checks: Checks, stage: Path
             here with `discover.read_notebook`, no link followed) or None when missing.
         source: the trusted source notebook.
         checks: the checks registry.
-        stage: the assignment's sandbox stage folder (`sandbox.build_stage`).
+        stage: the assignment's sandbox stage folder (`sandbox.stage.build_stage`).
         seed: base seed of the random inputs.
         limits: the fixed caps (`--timeout`, `--task-timeout`, memory, processes).
         work: the assignment's limits measured from the reference (`limits.measure`);
