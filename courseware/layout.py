@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import SourceError
+
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY_PACKAGE = "backprop_lib"
 
@@ -34,7 +36,7 @@ class Layout:
         if wanted:
             missing = [a for a in wanted if not self.solution_notebook(a).is_file()]
             if missing:
-                raise ValueError(
+                raise SourceError(
                     f"no solution notebook for {', '.join(missing)} "
                     f"(expected {self.solutions}/<assignment>/<assignment>.ipynb)"
                 )

@@ -19,13 +19,14 @@ from pathlib import Path
 from autograder.registry import LIBRARY, allowed_modules, write_library_package
 from backprop_lib.data import DIGITS_CSV
 
+from .errors import BuildError
 from .layout import LIBRARY_PACKAGE
 
 RELEASE_COMMAND = "make notebooks (python -m courseware build)"
 STAMP_START = "# Generated for "
 
 
-class PackageError(RuntimeError):
+class PackageError(BuildError):
     """The package cannot be written: the library lacks a module the assignment may import,
     or the target folder holds a module this builder did not write."""
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from .errors import SourceError
+
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python"}  # no version: it differs from machine to machine
 CELL_METADATA_KEYS = ("nbgrader", "kit", "tags", "deletable", "editable")
@@ -29,7 +31,7 @@ def read(path: Path) -> NotebookNode:
     try:
         return nbformat.read(str(path), as_version=4)
     except Exception as err:  # nbformat raises several unrelated types for a bad file
-        raise ValueError(f"{path}: not a readable notebook ({type(err).__name__}: {err})") from err
+        raise SourceError(f"{path}: not a readable notebook ({type(err).__name__}: {err})") from err
 
 
 def dumps(nb: NotebookNode) -> str:

@@ -22,6 +22,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from . import notebooks
+from .errors import BuildError, SourceError
 from .layout import Layout
 from .library_package import LIBRARY, write_release_package
 from .sync import STAMP_PREFIX
@@ -77,7 +78,7 @@ def run_nbgrader(source_dir: Path, assignment: str, workdir: Path) -> Path:
     app.log.setLevel(logging.WARNING)
     result = capture_log(app)
     if not result["success"]:
-        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('log', '')}\n{result.get('error', '')}")
+        raise BuildError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('log', '')}\n{result.get('error', '')}")
     return workdir / "release" / assignment
 
 
@@ -128,7 +129,7 @@ def explain_stubs(source: str, assignment: str, where: str) -> str:
         function = enclosing_name(lines, i) or "(cell)"
         task = _task_text(lines, i)
         if task is None:
-            raise ValueError(f"{where}: the solution region in {function} has no '# TASK:' line right before it")
+            raise SourceError(f"{where}: the solution region in {function} has no '# TASK:' line right before it")
         indent = line[: len(line) - len(line.lstrip())]
         lines[i] = f"{indent}raise NotImplementedError({_literal(f'{assignment} {function}: {task}')})"
     return "\n".join(lines)

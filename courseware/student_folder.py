@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from .errors import SourceError
 from .notebooks import nbgrader_meta
 from .verify import BEGIN_SOLUTION, END_SOLUTION, regions
 
@@ -29,7 +30,7 @@ def completed_notebook(release: NotebookNode, solution: NotebookNode) -> Noteboo
     """A copy of `release` whose solution cells hold the solution notebook's code (same grade_id).
 
     Raises:
-        ValueError: a solution cell of the release has no counterpart in `solution`.
+        SourceError: a solution cell of the release has no counterpart in `solution`.
     """
     answers = {nbgrader_meta(c).get("grade_id"): c.source for c in solution.cells
                if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
@@ -38,7 +39,7 @@ def completed_notebook(release: NotebookNode, solution: NotebookNode) -> Noteboo
         meta = nbgrader_meta(cell)
         if cell.cell_type == "code" and meta.get("solution"):
             if meta.get("grade_id") not in answers:
-                raise ValueError(f"release cell {meta.get('grade_id')!r} has no solution cell")
+                raise SourceError(f"release cell {meta.get('grade_id')!r} has no solution cell")
             cell.source = answers[meta["grade_id"]]
     return done
 

@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 from . import notebooks
+from .errors import SourceError
 from .layout import LIBRARY_PACKAGE, Layout
 from .validation import validate_solution_notebook
 
@@ -28,9 +29,9 @@ def parse_spec(spec: str) -> tuple[str, str]:
     module, sep, qualname = str(spec).partition(":")
     package, dot, name = module.partition(".")
     if not (sep and dot and qualname and package == LIBRARY_PACKAGE and name.isidentifier()):
-        raise ValueError(f"kit.source entry {spec!r} is not '{LIBRARY_PACKAGE}.<module>:<qualname>'")
+        raise SourceError(f"kit.source entry {spec!r} is not '{LIBRARY_PACKAGE}.<module>:<qualname>'")
     if not all(part.isidentifier() for part in qualname.split(".")):
-        raise ValueError(f"kit.source entry {spec!r}: {qualname!r} is not a dotted name")
+        raise SourceError(f"kit.source entry {spec!r}: {qualname!r} is not a dotted name")
     return name, qualname
 
 
@@ -61,14 +62,14 @@ def library_source(spec: str, library: Path) -> tuple[str, str]:
     module, qualname = parse_spec(spec)
     path = library / f"{module}.py"
     if not path.is_file():
-        raise ValueError(f"kit.source entry {spec!r}: no file {path}")
+        raise SourceError(f"kit.source entry {spec!r}: no file {path}")
     text = path.read_text(encoding="utf-8")
     body = ast.parse(text, filename=str(path)).body
     node: ast.stmt | None = None
     for part in qualname.split("."):
         node = next((n for n in body if part in _node_name(n)), None)
         if node is None:
-            raise ValueError(f"kit.source entry {spec!r}: {path} defines no {qualname!r}")
+            raise SourceError(f"kit.source entry {spec!r}: {path} defines no {qualname!r}")
         body = getattr(node, "body", [])
     start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
     all_lines = text.splitlines()
@@ -88,7 +89,7 @@ def library_source(spec: str, library: Path) -> tuple[str, str]:
 def generated_source(specs: list[str], library: Path) -> str:
     """The full text of a generated cell: the stamp line, then each object, two blank lines apart."""
     if not isinstance(specs, list) or not specs or not all(isinstance(s, str) for s in specs):
-        raise ValueError(f"kit.source must be a non-empty list of strings, got {specs!r}")
+        raise SourceError(f"kit.source must be a non-empty list of strings, got {specs!r}")
     parts, files = [], []
     for spec in specs:
         source, file = library_source(spec, library)
@@ -120,7 +121,7 @@ def sync_notebook(path: Path, library: Path, out: Path | None = None) -> bool:
         try:
             cell.source = generated_source(specs, library)
         except ValueError as err:
-            raise ValueError(f"{path}: cell {index}: {err}") from err
+            raise SourceError(f"{path}: cell {index}: {err}") from err
     notebooks.normalize(nb)
     validate_solution_notebook(nb, str(path))
     return notebooks.write(nb, out or path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from nbformat import NotebookNode
 
+from .errors import SourceError
 from .notebooks import kit, nbgrader_meta
 
 
@@ -68,4 +69,4 @@ def validate_solution_notebook(nb: NotebookNode, name: str) -> None:
     """
     problems = _problems(nb)
     if problems:
-        raise ValueError(f"{name} breaks docs/notebook-format.md:\n  - " + "\n  - ".join(problems))
+        raise SourceError(f"{name} breaks docs/notebook-format.md:\n  - " + "\n  - ".join(problems))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from .errors import SourceError
 from .notebooks import kit, nbgrader_meta
 from .release import enclosing_name
 
@@ -44,15 +45,15 @@ def regions(text: str, begin: str = BEGIN_SOLUTION, end: str = END_SOLUTION) -> 
     for i, line in enumerate(lines):
         if begin in line:
             if start is not None:
-                raise ValueError(f"nested {begin!r} at line {i + 1}")
+                raise SourceError(f"nested {begin!r} at line {i + 1}")
             start = i
         elif end in line:
             if start is None:
-                raise ValueError(f"{end!r} without {begin!r} at line {i + 1}")
+                raise SourceError(f"{end!r} without {begin!r} at line {i + 1}")
             found.append(Region(enclosing_name(lines, start) or "(cell)", start, i))
             start = None
     if start is not None:
-        raise ValueError(f"{begin!r} at line {start + 1} is never closed")
+        raise SourceError(f"{begin!r} at line {start + 1} is never closed")
     return found
 
 
