@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CourseLayoutError
-from .safe_files import MAX_NOTEBOOK_BYTES, is_real_folder, read_beneath
+from .safe_files import MAX_NOTEBOOK_BYTES, UnsafeFile, is_real_folder, read_beneath
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,14 @@ def read_notebook(job: Job, max_bytes: int = MAX_NOTEBOOK_BYTES) -> bytes:
 
     A job made by hand (`Job(sid, a, path)`, tests) reads `path`'s last component beneath its
     folder. Raises `safe_files.UnsafeFile` (its `reason` for the row, `missing` for a file
-    that is gone).
+    that is gone); its reason begins "Not read: " and then the student's path as it is.
     """
     if job.root is not None and job.parts:
-        return read_beneath(job.root, job.parts, max_bytes)
-    path = Path(job.notebook)
-    return read_beneath(path.parent, (path.name,), max_bytes)
+        root, parts = job.root, job.parts
+    else:
+        path = Path(job.notebook)
+        root, parts = path.parent, (path.name,)
+    try:
+        return read_beneath(root, parts, max_bytes)
+    except UnsafeFile as exc:  # the reason starts with the student's path: keep it as it is
+        raise UnsafeFile(f"Not read: {exc.reason}", missing=exc.missing) from None
