@@ -139,17 +139,18 @@ class DaskEngine:
     Args:
         address: tcp://HOST:PORT or tls://HOST:PORT.
         security: Dask's Security for tls:// (`security_for`); None for tcp://.
-        connect_timeout: seconds to reach the scheduler.
-        worker_timeout: seconds to wait for a first worker.
+        connect_timeout: seconds to reach the scheduler (default `CONNECT_TIMEOUT`).
+        worker_timeout: seconds to wait for a first worker (default `WORKER_TIMEOUT`).
     """
 
     name = "dask"
 
-    def __init__(self, address: str, security: Any = None,
-                 connect_timeout: float = CONNECT_TIMEOUT, worker_timeout: float = WORKER_TIMEOUT):
+    def __init__(self, address: str, security: Any = None, connect_timeout: float | None = None,
+                 worker_timeout: float | None = None):
         parse_address(address)
         self.address, self.security = address, security
-        self.connect_timeout, self.worker_timeout = connect_timeout, worker_timeout
+        self.connect_timeout = CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+        self.worker_timeout = WORKER_TIMEOUT if worker_timeout is None else worker_timeout
         self.client: Any = None
         self.described: dict[str, dict[str, Any]] = {}
 

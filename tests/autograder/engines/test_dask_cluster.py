@@ -1,0 +1,162 @@
+"""The same class on a real Dask cluster (scheduler + two `python -m autograder worker`, each from
+its own copy of the kit, neither able to see SUBMITTED or OUT) gives byte for byte the local
+engine's grades.csv and lms.csv; a worker killed mid-run costs only time; a worker of another
+kit version, or without a sandbox, is refused with its reason."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.engines.dask_engine import ClusterRefused, DaskEngine, _task_function
+from autograder.engines.fingerprint import kit_fingerprint
+from autograder.engines.task import GradeTask, TaskResult
+from autograder.pipeline.notebook import load_source
+from autograder.pipeline.results import read_grades_csv
+from autograder.pipeline.run import grade_class
+from tools.demo_class import build_class
+
+from fixtures.dask_cluster import ROOT, client, cluster, copy_kit, wait_for_workers  # noqa: F401
+
+pytestmark = pytest.mark.slow
+N_STUDENTS = 3
+
+
+def _grade(cluster, out: str, engine=None):
+    return grade_class(cluster.hidden / "submitted", cluster.hidden / out,
+                       solutions=ROOT / "solutions", jobs=2, progress=False, outputs=True,
+                       stream=io.StringIO(), engine=engine)
+
+
+@pytest.fixture(scope="module")
+def graded_locally(cluster, tmp_path_factory):
+    """The class (3 students x 5 assignments, plus a missing and a linked notebook), its two
+    workers started, and the local engine's grading of it."""
+    submitted = cluster.hidden / "submitted"
+    build_class(submitted, n=N_STUDENTS, seed=3)
+    (submitted / "s004").mkdir()  # a student who handed in nothing: missing rows
+    linked = submitted / "s001" / "a1_gates" / "a1_gates.ipynb"
+    linked.unlink()
+    linked.symlink_to(ROOT / "solutions" / "a1_gates" / "a1_gates.ipynb")  # an error row
+    for name in ("w1", "w2"):
+        kit = copy_kit(tmp_path_factory.mktemp(f"kit-{name}"))
+        cluster.start_worker(name, kit)
+    summary = _grade(cluster, "out_local")
+    return summary
+
+
+@pytest.fixture(scope="module")
+def joined(cluster, client, graded_locally):
+    return wait_for_workers(client, {"w1", "w2"})
+
+
+def _worker_mounts(pid: int) -> str:
+    return Path(f"/proc/{pid}/mountinfo").read_text()
+
+
+def test_workers_are_copies_of_the_kit_that_cannot_see_the_class(cluster, client, joined):
+    hidden = str(cluster.hidden)
+    info = client.run(lambda: (os.getcwd(), os.listdir(hidden)))
+    for address, (cwd, listing) in info.items():
+        assert Path(cwd) != ROOT and "kit-w" in cwd  # its own copy, not the repository
+        assert listing == []  # SUBMITTED and OUT are behind an empty tmpfs there
+    for name in ("w1", "w2"):
+        mounts = _worker_mounts(cluster.workers[name].pid)
+        assert f" {cluster.hidden} " in mounts and "autograder-hidden" in mounts
+    assert sorted(os.listdir(cluster.hidden)) == ["out_local", "submitted"]  # here: all of it
+
+
+def test_cluster_gives_the_local_engine_grades_byte_for_byte(cluster, joined, graded_locally):
+    summary = _grade(cluster, "out_dask", DaskEngine(cluster.address))
+    local, dask = cluster.hidden / "out_local", cluster.hidden / "out_dask"
+    for name in ("grades.csv", "lms.csv"):
+        assert (dask / name).read_bytes() == (local / name).read_bytes()
+    rows = read_grades_csv(dask / "grades.csv")
+    assert len(rows) == (N_STUDENTS + 1) * 5
+    statuses = {(r["student_id"], r["assignment"]): r["status"] for r in rows}
+    assert statuses[("s001", "a1_gates")] == "error" and statuses[("s004", "a3_mlp")] == "missing"
+    assert sum(float(r["auto_score"]) for r in rows) > 0
+    for path in (local / "results").rglob("*.json"):  # every check's row, not only the totals
+        mine, theirs = json.loads(path.read_text()), json.loads((dask / path.relative_to(local))
+                                                                .read_text())
+        mine.pop("seconds"), theirs.pop("seconds")
+        assert mine == theirs
+    assert summary.engine == "dask" and graded_locally.engine == "local"
+    assert set(summary.workers) <= {"w1", "w2"} and sum(summary.workers.values()) == len(rows)
+    assert "per worker: w" in summary.text()
+
+
+def _tiny_task() -> GradeTask:
+    source = load_source(ROOT / "solutions" / "a1_gates" / "a1_gates.ipynb", "a1_gates")
+    return GradeTask(run_id="refusal", student_id="s", assignment="a1_gates", notebook=None,
+                     status="missing", reason="none", source=source, options={})
+
+
+def test_worker_of_another_kit_or_without_a_sandbox_is_refused(cluster, client, joined,
+                                                               tmp_path_factory):
+    other = copy_kit(tmp_path_factory.mktemp("kit-other"))
+    with open(other / "autograder" / "checks" / "core.py", "a") as f:
+        f.write("\n# another version of the kit\n")
+    cluster.start_worker("other", other)
+    bare = copy_kit(tmp_path_factory.mktemp("kit-bare"))  # a plain `dask worker`, no bwrap on PATH
+    env = dict(os.environ, PATH="/nonexistent")
+    cluster.start_worker("nobwrap", bare, env=env, command=[
+        sys.executable, "-m", "distributed.cli.dask_worker", cluster.address,
+        "--nthreads", "1", "--name", "nobwrap", "--no-dashboard"])
+    try:
+        addresses = wait_for_workers(client, {"w1", "w2", "other", "nobwrap"})
+        with pytest.raises(ClusterRefused) as refused:
+            _grade(cluster, "out_refused", DaskEngine(cluster.address))
+        message = str(refused.value)
+        assert f"{addresses['other']}" in message and "another version of the kit" in message
+        assert kit_fingerprint() in message
+        assert f"{addresses['nobwrap']}" in message and "bubblewrap (bwrap) not found" in message
+        assert addresses["w1"] not in message
+        assert not (cluster.hidden / "out_refused" / "results").exists()  # refused before grading
+        # and the worker itself refuses a task sent straight to it, without unpickling it
+        envelope = client.submit(_task_function(), _tiny_task().to_wire(), pure=False,
+                                 workers=[addresses["other"]]).result(timeout=60)
+        assert envelope["result"] is None and "another version of the kit" in envelope["refused"]
+    finally:
+        cluster.stop_worker("other")
+        cluster.stop_worker("nobwrap")
+    wait_for_workers(client, {"w1", "w2"})
+
+
+class KillingEngine(DaskEngine):
+    """Kills the process group of worker `victim` once it has returned `after` results."""
+
+    def __init__(self, address: str, victim: str, pid: int, after: int):
+        super().__init__(address)
+        self.victim, self.pid, self.after = victim, pid, after
+        self.seen_from_victim, self.killed = 0, False
+
+    def run(self, tasks, on_result, run_id):
+        def watch(done: TaskResult) -> None:
+            on_result(done)
+            if done.worker == self.victim:
+                self.seen_from_victim += 1
+            if not self.killed and self.seen_from_victim >= self.after:
+                os.killpg(self.pid, signal.SIGKILL)
+                self.killed = True
+
+        super().run(tasks, watch, run_id)
+
+
+def test_killing_a_worker_mid_run_costs_only_time(cluster, joined, graded_locally):
+    engine = KillingEngine(cluster.address, "w2", cluster.workers["w2"].pid, after=2)
+    summary = _grade(cluster, "out_killed", engine)
+    assert engine.killed and cluster.workers["w2"].wait(timeout=30) == -signal.SIGKILL
+    out, local = cluster.hidden / "out_killed", cluster.hidden / "out_local"
+    assert (out / "grades.csv").read_bytes() == (local / "grades.csv").read_bytes()
+    assert (out / "lms.csv").read_bytes() == (local / "lms.csv").read_bytes()
+    keys = [(r["student_id"], r["assignment"]) for r in summary.results]
+    assert len(keys) == len(set(keys)) == (N_STUDENTS + 1) * 5  # every row, exactly once
+    assert summary.workers["w2"] >= 2 and summary.workers["w1"] >= 1
+    assert sum(summary.workers.values()) == len(keys)
+    assert len(list((out / "results").rglob("*.json"))) == len(keys)
