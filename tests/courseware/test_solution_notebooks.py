@@ -44,17 +44,21 @@ def library_cells(a: str) -> dict[str, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("a", ASSIGNMENTS)
-def test_solution_notebook_runs_top_to_bottom_within_budget(a):
+def test_solution_notebook_runs_top_to_bottom_within_budget(a, monkeypatch):
+    """From its own folder, with no PYTHONPATH: it imports the generated solutions/<a>/backprop_lib/."""
     from nbclient import NotebookClient
 
     nb = solution(a)
+    nb.cells.append(nbformat.v4.new_code_cell("import backprop_lib; print(backprop_lib.__file__)"))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     start = time.perf_counter()
     NotebookClient(nb, timeout=2 * BUDGET_SECONDS, kernel_name="python3",
-                   resources={"metadata": {"path": str(LAYOUT.root)}}).execute()
+                   resources={"metadata": {"path": str(LAYOUT.solutions / a)}}).execute()
     seconds = time.perf_counter() - start
     print(f"{a}: solution notebook ran in {seconds:.1f} s (budget {BUDGET_SECONDS:.0f} s)")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+    assert Path(nb.cells[-1].outputs[0].text.strip()) == LAYOUT.solutions / a / "backprop_lib" / "__init__.py"
     MEASURED[a] = seconds
     assert seconds < 2 * BUDGET_SECONDS, f"{a} took {seconds:.1f} s, over twice the {BUDGET_SECONDS:.0f} s budget"
 
