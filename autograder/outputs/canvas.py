@@ -80,7 +80,8 @@ class Matching:
         matched: number of roster rows that got a student's scores.
         roster_without_submission: names (with the key's value) of roster students given 0.
         ambiguous: roster rows whose key matched several ids, or that share a key, given 0.
-        submissions_without_roster_row: student ids that no roster row names.
+        submissions_without_roster_row: student ids that no roster row names (the ids an
+            ambiguous row could mean are not repeated here).
     """
 
     key: str
@@ -176,6 +177,7 @@ def match(roster: Roster, student_ids: list[str]) -> tuple[list[str | None], Mat
     shared = {k for k in keys if k and keys.count(k) > 1}
     report = Matching(roster.key)
     chosen: list[str | None] = []
+    unsure: set[str] = set()  # ids an ambiguous row could mean: listed with that row
     for row, k in zip(roster.rows, keys):
         shown = f"{row['Student'].strip()} ({roster.key} {row[roster.key].strip() or 'empty'})"
         candidates = by_key.get(k, []) if k else []
@@ -185,6 +187,7 @@ def match(roster: Roster, student_ids: list[str]) -> tuple[list[str | None], Mat
         if k in shared or len(candidates) > 1:
             report.ambiguous.append(shown)
             chosen.append(None)
+            unsure.update(candidates)
         elif not candidates:
             report.roster_without_submission.append(shown)
             chosen.append(None)
@@ -192,8 +195,7 @@ def match(roster: Roster, student_ids: list[str]) -> tuple[list[str | None], Mat
             report.matched += 1
             chosen.append(candidates[0])
     used = {sid for sid in chosen if sid is not None}
-    claimed = {sid for k in keys if k in shared for sid in by_key.get(k, [])}
-    report.submissions_without_roster_row = sorted(set(student_ids) - used - claimed)
+    report.submissions_without_roster_row = sorted(set(student_ids) - used - unsure)
     return chosen, report
 
 
