@@ -13,6 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
+from . import lms_cli
 from .pipeline.run import default_jobs, grade_class
 from .engines.worker_cmd import build_parser as worker_arguments
 from .errors import GraderError, UsageError
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                                              "worker, after checking that bubblewrap and the "
                                              "sandbox work here. Run it from a copy of the kit.")
     worker_arguments(worker)
+    lms_cli.add_arguments(commands, grade)
     return parser
 
 
@@ -101,13 +103,20 @@ def main(argv: list[str] | None = None) -> int:
         from .engines.worker_cmd import run as run_worker
 
         return run_worker(args)
+    if args.command in lms_cli.COMMANDS:
+        try:
+            return lms_cli.run(args)
+        except GraderError as exc:
+            print(f"autograder: error: {exc}", file=sys.stderr)
+            return 2
     use_bwrap = {"auto": None, "bwrap": True, "plain": False}[args.sandbox]
     limits = Limits(wall_seconds=args.timeout, task_seconds=min(args.task_timeout, args.timeout))
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         summary = grade_class(args.submitted, args.output, solutions=args.solutions, jobs=args.jobs,
                               seed=args.seed, limits=limits, use_bwrap=use_bwrap,
-                              progress=not args.quiet, engine=_engine(args))
+                              progress=not args.quiet, engine=_engine(args),
+                              roster=lms_cli.roster(args))
     except KeyboardInterrupt:
         print("autograder: interrupted: every sandbox was stopped. grades.csv is written only "
               "once every notebook is graded; files already written are complete. Run the same "
@@ -129,4 +138,5 @@ def main(argv: list[str] | None = None) -> int:
                        (out / "report" / "index.html", "the class report, self-contained")):
         if path.exists():
             print(f"wrote {path} ({what})")
+    lms_cli.after_grade(args, summary)
     return 1 if summary.output_errors else 0
