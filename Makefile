@@ -36,9 +36,12 @@ notebooks: $(STAMP)
 	$(PY) -m courseware sync
 	$(PY) -m courseware build
 
-# JupyterLab on the student notebooks, with backprop_lib importable from the project root.
+# JupyterLab on fresh copies of the student folders in out/lab/ (replaced each time), as a
+# student sees them: each folder alone with its own backprop_lib/, no PYTHONPATH, nothing of the
+# kit importable (the venv does not install it).
 lab: $(STAMP)
-	PYTHONPATH=$(CURDIR) $(VENV)/bin/jupyter lab notebooks/
+	rm -rf out/lab && mkdir -p out/lab && cp -R notebooks/. out/lab/
+	cd out/lab && env -u PYTHONPATH $(CURDIR)/$(VENV)/bin/jupyter lab --ServerApp.root_dir=.
 
 bench: $(STAMP)
 	@$(PY) -m pip install -q --disable-pip-version-check -r benchmarks/requirements.txt  # pip, not uv: torch 2.13.0 CPU lies on disk for pip

@@ -4,9 +4,12 @@ The course directory is this repository: the instructor's source notebooks are `
 the student release is `notebooks/`. Generate the release with `make notebooks` (nbgrader's
 generate_assignment plus the kit's post-processing: TASK messages in the stubs, stamps), not
 with a bare `nbgrader generate_assignment`, whose output `make notebooks` would overwrite.
-Grade with `python -m autograder grade ...` (see README); formgrader and `nbgrader autograde`
-also work with this file, and keep their gradebook and student folders under `out/`
-(git-ignored), never in the repository.
+`nbgrader release_assignment <a> --course <id>` releases `notebooks/<a>/` whole (the notebook
+and its generated `backprop_lib/`). Collect with `python -m courseware collect` (nbgrader's
+collect follows links students plant in `inbound/`) and grade with `python -m autograder grade`
+(see README). Formgrader works with this file, for the written answers; plain
+`nbgrader autograde` runs student code with the TA's rights: its grades are never used. Both
+keep their gradebook and student folders under `out/` (git-ignored), never in the repository.
 """
 import os
 
