@@ -5,8 +5,8 @@ the image is built), copies `run_autograder` to `/autograder/run_autograder` and
 `/autograder`, for every submission.
 
 `setup.sh [--prefix DIR] [--no-apt] [--python PY]`:
-- without `--no-apt`: `apt-get install` bubblewrap, python3 and python3-venv (Gradescope's Ubuntu
-  24.04 base image, Python 3.12);
+- without `--no-apt`: `apt-get install` bubblewrap, libseccomp2 (the sandbox's seccomp filter),
+  python3 and python3-venv (Gradescope's Ubuntu 24.04 base image, Python 3.12);
 - a virtual environment in `DIR/venv` (default `/opt/backprop-kit`; never below `/autograder`,
   whose folders are closed to the sandbox's uid while student code runs) with the kit's pinned
   grading requirements (`kit/requirements-gradescope.txt`: the pins of `requirements.txt` the
@@ -46,7 +46,7 @@ started=$(date +%s)
 if [ "$APT" = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends bubblewrap python3 python3-venv ca-certificates >/dev/null
+    apt-get install -y -qq --no-install-recommends bubblewrap libseccomp2 python3 python3-venv ca-certificates >/dev/null
 fi
 if [ -z "$PYTHON" ]; then
     PYTHON=$(command -v python3.12 || command -v python3 || true)
