@@ -199,3 +199,26 @@ def test_packaged_notebook_clears_outputs():
     cell = packaged_notebook(nb)["cells"][0]
     assert cell["source"] == "x = 1\ny = 2\n" and cell["outputs"] == [] and cell["execution_count"] is None
     assert nb["cells"][0]["outputs"]  # the input is not changed
+
+
+def test_an_upload_without_a_notebook_gets_zero_with_the_reason(tmp_path):
+    from autograder.gradescope.run import grade_submission
+
+    kit = tmp_path / "kit"
+    write_solutions(kit)
+    root = tmp_path / "autograder"
+    for folder in ("submission", "results", "source"):
+        (root / folder).mkdir(parents=True)
+    (root / "submission" / "notes.txt").write_text("I forgot the notebook")
+    (root / "submission_metadata.json").write_text(json.dumps({"users": [{"sid": "../up", "id": 3}]}))
+    out = gradescope_results_of(grade_submission(root, {"assignment": "a2_vectorized", "seed": 0}, kit))
+    assert out["score"] == 0.0 and len(out["tests"]) == 3  # one failing row per graded function
+    assert "No notebook was found in the upload (it holds notes.txt): upload a2_vectorized.ipynb." in out["output"]
+    assert out["extra_data"]["student_id"] == "../up" and out["extra_data"]["graded_as"].startswith("student-")
+    assert out["extra_data"]["status"] == "missing"
+    assert oct(root.stat().st_mode & 0o777) != "0o700"  # unlocked again
+
+
+def gradescope_results_of(results: dict) -> dict:
+    jsonschema.validate(results, SCHEMA)
+    return results
