@@ -29,8 +29,8 @@ else renders as the student wrote it.
 Like nbgrader's, these notebooks hold the source's hidden tests: `OUT/autograded/` is for the TA,
 never for students (their feedback is `OUT/feedback/`).
 
-`write_nbgrader_config` writes `OUT/nbgrader_config.py` so that `cd OUT && nbgrader formgrader`
-(or JupyterLab's formgrader opened in OUT) uses OUT as the course root and its gradebook. Its
+`write_nbgrader_config` (module `nbgrader_config`) writes `OUT/nbgrader_config.py` so that
+`cd OUT && nbgrader formgrader` (or JupyterLab's formgrader opened in OUT) uses OUT as the course root and its gradebook. Its
 `submitted_directory` deliberately does NOT point at the class's submissions: formgrader would
 then offer its "autograde" button, which runs student code unsandboxed in the TA's server.
 
@@ -49,7 +49,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 import warnings
 from pathlib import Path
 from typing import Any, Iterable
@@ -59,6 +58,7 @@ import nbformat
 from .markdown_guard import defuse_markdown
 from ..pipeline.notebook import NotebookError, _read_json
 from ..pipeline.results import write_atomic
+from .nbgrader_config import CONFIG_NAME, write_nbgrader_config  # noqa: F401 (re-exported)
 from ..pipeline.safe_files import UnsafeFile, read_beneath
 
 MAX_SHOWN_CELLS = 1000
@@ -67,7 +67,6 @@ MAX_SHOWN_TEXT = 2 << 20
 """Characters of cell text (sources and attachments) formgrader is given (largest source: 66k)."""
 
 AUTOGRADED = "autograded"
-CONFIG_NAME = "nbgrader_config.py"
 # nbgrader's preprocessors log each cell they restore ("Attribute 'checksum' ... has changed!"):
 # not for the grader's terminal, where one line per edited test cell of a class would drown it
 LOG = logging.getLogger("autograder.formgrader")
@@ -380,50 +379,3 @@ def _write_all(gb, db_url: str, results: list[dict[str, Any]], submitted_dir: Pa
             continue
         write_atomic(target, text)
     return problems
-
-
-CONFIG_TEMPLATE = '''\
-"""nbgrader's configuration for the TA: written by `python -m autograder grade`.
-
-    cd {out_name} && nbgrader formgrader      (or open JupyterLab here: Nbgrader > Formgrader)
-
-The course root is this folder: the gradebook `gradebook.db` holds our autograder's scores (from
-the sandbox), `autograded/<student>/<assignment>/<assignment>.ipynb` the students' notebooks
-with the source's test cells and no outputs. Grade the written answers in formgrader; running
-`python -m autograder grade` into this folder again keeps the manual grades.
-
-Do not use formgrader's or nbgrader's "autograde" or "generate feedback" here: autograde runs
-student code outside the sandbox (so `submitted_directory` below points at an empty folder on
-purpose), and nbgrader's feedback shows hidden tests; the students' feedback is `feedback/`.
-The notebooks in `autograded/` hold the hidden tests too: they are for the TA only.
-"""
-import os
-
-c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
-
-_ROOT = os.path.dirname(os.path.abspath(__file__))
-
-c.CourseDirectory.root = _ROOT
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_ROOT, "gradebook.db")
-c.CourseDirectory.source_directory = {solutions!r}
-c.CourseDirectory.autograded_directory = "autograded"
-# not the class's submissions ({submitted!r}): see above
-c.CourseDirectory.submitted_directory = "nbgrader_submitted_unused"
-c.CourseDirectory.release_directory = "nbgrader_release"
-c.CourseDirectory.solution_directory = "nbgrader_solution"
-c.CourseDirectory.feedback_directory = "nbgrader_feedback"
-'''
-
-
-def write_nbgrader_config(out_dir: Path, solutions_dir: Path,
-                          submitted_dir: Path | None = None) -> Path:
-    """Write `OUT/nbgrader_config.py` (atomically) and return its path."""
-    out_dir = Path(out_dir)
-    name = out_dir.resolve().name
-    text = CONFIG_TEMPLATE.format(out_name=name if re.fullmatch(r"[\w.-]+", name) else "OUT",
-                                  solutions=str(Path(solutions_dir).resolve()),
-                                  submitted=str(Path(submitted_dir).resolve()) if submitted_dir
-                                  else "SUBMITTED")
-    path = out_dir / CONFIG_NAME
-    write_atomic(path, text)
-    return path
