@@ -8,13 +8,16 @@ import io
 import json
 import os
 import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from autograder.engines.dask_engine import ClusterRefused, DaskEngine, _task_function
 from autograder.engines.fingerprint import kit_fingerprint
+from autograder.engines import task as task_module
 from autograder.engines.task import GradeTask, TaskResult
 from autograder.pipeline.notebook import load_source
 from autograder.pipeline.results import read_grades_csv
@@ -24,7 +27,7 @@ from tools.demo_class import build_class
 from fixtures.dask_cluster import ROOT, client, cluster, copy_kit, wait_for_workers  # noqa: F401
 
 pytestmark = pytest.mark.slow
-N_STUDENTS = 3
+N_STUDENTS = 2
 
 
 def _grade(cluster, out: str, engine=None):
@@ -35,7 +38,7 @@ def _grade(cluster, out: str, engine=None):
 
 @pytest.fixture(scope="module")
 def graded_locally(cluster, tmp_path_factory):
-    """The class (3 students x 5 assignments, plus a missing and a linked notebook), its two
+    """The class (2 students x 5 assignments, a third who handed in nothing, a linked notebook), its two
     workers started, and the local engine's grading of it."""
     submitted = cluster.hidden / "submitted"
     build_class(submitted, n=N_STUDENTS, seed=3)
@@ -126,6 +129,60 @@ def test_worker_of_another_kit_or_without_a_sandbox_is_refused(cluster, client, 
         cluster.stop_worker("other")
         cluster.stop_worker("nobwrap")
     wait_for_workers(client, {"w1", "w2"})
+
+
+def _children(pids: set[int]) -> list[int]:
+    """Live descendants of `pids` (a worker's sandboxes and their processes)."""
+    parent = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parent[int(entry)] = int(fields[1])
+    found, frontier = [], set(pids)
+    while frontier:
+        frontier = {p for p, pp in parent.items() if pp in frontier}
+        found += frontier
+    return found
+
+
+def test_ctrl_c_cancels_the_cluster_run_and_leaves_no_half_written_file(cluster, client, joined,
+                                                                         tmp_path_factory):
+    kit = copy_kit(tmp_path_factory.mktemp("kit-command"))  # the command, from a copy as well
+    out = cluster.hidden / "out_interrupted"
+    command = subprocess.Popen([sys.executable, "-m", "autograder", "grade",
+                                str(cluster.hidden / "submitted"), "--output", str(out),
+                                "--solutions", str(ROOT / "solutions"), "--scheduler",
+                                cluster.address, "--quiet"], cwd=kit, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not list((out / "results").rglob("*.json")) and command.poll() is None:
+            assert time.monotonic() < deadline, "no result came back"
+            time.sleep(0.05)
+        command.send_signal(signal.SIGINT)
+        _, err = command.communicate(timeout=120)
+    finally:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+    assert command.returncode == 130, err[-2000:]
+    assert "interrupted" in err
+    assert not (out / "grades.csv").exists() and not (out / "lms.csv").exists()
+    written = list((out / "results").rglob("*.json"))
+    assert 1 <= len(written) < (N_STUDENTS + 1) * 5
+    for path in written:  # each file whole, no temporary file left
+        assert json.loads(path.read_text())["status"] in ("ok", "error", "timeout", "missing")
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    stopped = client.run(lambda: [e.is_set() for e in task_module._stops.values()])
+    assert all(flags.count(True) == 1 for flags in stopped.values()), stopped  # the run, cancelled
+    pids = {cluster.workers[n].pid for n in ("w1", "w2")}
+    deadline = time.monotonic() + 60
+    while _children(pids):  # the cancelled sandboxes are gone (killed, or ended by their limit)
+        assert time.monotonic() < deadline, _children(pids)
+        time.sleep(0.2)
 
 
 class KillingEngine(DaskEngine):
