@@ -12,6 +12,12 @@ or exit at definition time), `timeout` when the notebook's code outruns the wall
 `ok`. A task that hangs fails "timed out after N s" (the function's later checks are skipped,
 they would hang too); a task that kills the worker fails with how it ended; either way a fresh
 sandbox runs the remaining tasks. Tasks sharing one `args` object (and driver) run once.
+
+Limits follow the work (`limits.WorkLimits`, measured from the reference once per run): the
+load, each check and each check's result bytes have their own bound. Whatever the worker sends
+is the student's code's doing: a malformed or oversized result at load time makes the notebook
+`error`, during a check it fails that check (status `ok`); after MAX_REFUSED_FRAMES such
+results the notebook's remaining checks fail unrun.
 """
 from __future__ import annotations
 
@@ -30,7 +36,8 @@ from .discover import Job, read_notebook
 from .safe_files import UnsafeFile
 from .notebook import NotebookError, SourceNotebook, load_student
 from .results import row_numbers
-from ..sandbox.launch import Limits, SandboxCgroups, Sandbox, SandboxEnded, warn_once
+from ..sandbox.launch import (Limits, RefusedFrame, SandboxCgroups, Sandbox, SandboxEnded,
+                              warn_once)
 from .limits import LOAD_FRAME_BYTES, WorkLimits, task_keys
 
 
@@ -101,6 +108,11 @@ def internal_error(job: Job, source: SourceNotebook, exc: BaseException) -> dict
             "checks": _failed_functions(source, reason), "seconds": 0.0}
 
 
+MAX_REFUSED_FRAMES = 3
+"""Refused (malformed or oversized) results after which a notebook's remaining checks fail
+unrun: each refusal costs a fresh sandbox, so a flooder would otherwise cost one per check."""
+
+
 @dataclass
 class _Planned:
     index: int
@@ -163,7 +175,8 @@ class _Run:
 
     Every read is bounded by `work` (`limits.py`): the load by `work.load_seconds`, each check
     by its key's seconds and bytes, the notebook's frames together by `work.notebook_bytes`;
-    the notebook's whole run by `limits.wall_seconds`. Records what it measured (`load_seconds`,
+    the notebook's whole run by `limits.wall_seconds`; after MAX_REFUSED_FRAMES refused frames
+    the remaining checks fail unrun. Records what it measured (`load_seconds`,
     `measured`: index -> (seconds, bytes) of each run), which is how the reference is measured.
     """
 
@@ -175,6 +188,7 @@ class _Run:
         self.cgroups, self.use_bwrap, self.stop, self.outcome = cgroups, use_bwrap, stop, outcome
         self.work, self.keys = work, keys
         self.bytes_left = work.notebook_bytes
+        self.refused = 0
         self.status, self.reason = "ok", ""
         self.load_seconds: float | None = None
         self.measured: dict[int, tuple[float, int]] = {}
@@ -271,6 +285,13 @@ class _Run:
                 frame = self._read(sandbox, deadline, self.work.result_limit(key))
             except SandboxEnded as ended:
                 outcomes[p.index] = self._fail(p, ended.detail)
+                if isinstance(ended, RefusedFrame):
+                    self.refused += 1
+                    if self.refused >= MAX_REFUSED_FRAMES:  # a flooder: no more restarts
+                        for q in pending:
+                            outcomes.setdefault(q.index, self._fail(
+                                q, f"not run: this notebook's code sent {self.refused} "
+                                   f"malformed or oversized results"))
                 return  # restart for the rest
             if frame is None:
                 if time.monotonic() >= wall_end:

@@ -76,6 +76,11 @@ class SandboxEnded(Exception):
         self.detail = detail
 
 
+class RefusedFrame(SandboxEnded):
+    """The worker sent a frame that is malformed or larger than allowed (the student's code:
+    the worker itself never does); `read_frame` refused it unread."""
+
+
 class Sandbox:
     """One running worker. Use as a context manager: leaving it kills every process of it.
 
@@ -186,7 +191,8 @@ class Sandbox:
                 data is read, so the grader never holds more of it than `max_bytes`.
 
         Raises SandboxEnded (its detail a plain sentence) when the worker closed its results
-        pipe or sent a frame that is malformed, nested too deeply or larger than allowed, and
+        pipe, RefusedFrame (a SandboxEnded) when it sent a frame that is malformed, nested too
+        deeply or larger than allowed, and
         KeyboardInterrupt when `stop` is set (the run was cancelled). The frame's size in bytes
         is `frame.nbytes`.
         """
@@ -196,10 +202,10 @@ class Sandbox:
         if head is None:
             return None
         if head[:4] != wire.MAGIC:
-            raise SandboxEnded("the grading process sent bytes that are not a result frame")
+            raise RefusedFrame("the grading process sent bytes that are not a result frame")
         (hlen,) = struct.unpack("<I", head[4:])
         if hlen > wire.MAX_HEADER_BYTES or wire.FRAME_OVERHEAD + hlen > limit:
-            raise SandboxEnded(f"the grading process sent a result header of {hlen} bytes, "
+            raise RefusedFrame(f"the grading process sent a result header of {hlen} bytes, "
                                f"more than a result may need")
         body = self._read_exact(hlen + 8, deadline, stop)
         if body is None:
@@ -207,7 +213,7 @@ class Sandbox:
         (blen,) = struct.unpack("<Q", body[hlen:])
         size = wire.FRAME_OVERHEAD + hlen + blen
         if size > limit:  # refused before reading: the grader's memory does not follow blen
-            raise SandboxEnded(f"the grading process sent a result of {size} bytes, more than "
+            raise RefusedFrame(f"the grading process sent a result of {size} bytes, more than "
                                f"the {limit} bytes this result may need")
         blob = self._read_exact(blen, deadline, stop) if blen else b""
         if blob is None:
@@ -222,7 +228,7 @@ class Sandbox:
             if any(not hasattr(v, "dtype") for v in frame["values"].values()):
                 raise ValueError("a value is not an array")
         except (ValueError, TypeError, KeyError, RecursionError) as exc:
-            raise SandboxEnded(f"the grading process sent a malformed result ({exc})") from None
+            raise RefusedFrame(f"the grading process sent a malformed result ({exc})") from None
         frame.nbytes = size
         return frame
 
