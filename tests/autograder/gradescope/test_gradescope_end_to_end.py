@@ -1,7 +1,8 @@
 """Gradescope's autograder end to end: the package built, unpacked into an `/autograder` that
 exists only in the test's own mount namespace, `setup.sh --prefix ... --no-apt` really
 installing the pinned grading environment into a fresh venv, and `run_autograder` grading a
-correct and a mistaken a1_gates submission through the real sandbox.
+correct and a mistaken a1_gates submission through the real sandbox, and a probing one with
+bubblewrap masked (Docker's defaults: the fallback, where `/autograder` is closed to uid 65534).
 
 `/autograder` is made with `unshare -m`: a tmpfs becomes the new root, every top-level entry of
 the machine's `/` is bind-mounted into it, the test's folder is bound at `/autograder`, then
@@ -66,6 +67,7 @@ for entry in /* /.[!.]*; do
     elif [ -d "$entry" ]; then mkdir "$R/$name"; mount --rbind "$entry" "$R/$name"
     else touch "$R/$name"; mount --bind "$entry" "$R/$name"; fi
 done
+[ "${MASK_BWRAP:-}" = 1 ] && mount --bind /bin/false "$R$(command -v bwrap)"  # as in Docker
 mkdir "$R/autograder"; mount --bind "$AG" "$R/autograder"
 mkdir "$R/.old-root"; cd "$R"; pivot_root . .old-root; umount -l /.old-root; rmdir /.old-root
 cd /autograder
@@ -129,7 +131,8 @@ def submissions() -> dict[str, nbformat.NotebookNode]:
     return {"ada01": as_submitted(solution), "bob02": _mistaken(as_submitted(solution))}
 
 
-def run_autograder(installed: Installed, sid: str, nb: nbformat.NotebookNode) -> tuple[dict, float, Path]:
+def run_autograder(installed: Installed, sid: str, nb: nbformat.NotebookNode,
+                   mask_bwrap: bool = False) -> tuple[dict, float, Path]:
     """Gradescope's run for one submission: results.json, wall seconds, the /autograder folder."""
     root = installed.tmp / f"autograder-{sid}"
     shutil.copytree(installed.source, root / "source", symlinks=True)
@@ -144,7 +147,8 @@ def run_autograder(installed: Installed, sid: str, nb: nbformat.NotebookNode) ->
     modes = {p: stat.S_IMODE(p.stat().st_mode) for p in (root, root / "source", root / "results")}
     started = time.monotonic()
     done = subprocess.run(["unshare", "-m", "sh", "-c", ENTER, "enter", str(new_root), str(root),
-                           "./run_autograder"], capture_output=True, text=True, timeout=300)
+                           "./run_autograder"], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, MASK_BWRAP="1" if mask_bwrap else "0"))
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
     assert {p: stat.S_IMODE(p.stat().st_mode) for p in modes} == modes  # restored after the run
@@ -237,3 +241,36 @@ def test_one_submission_wall_time(graded):
     print(f"\nrun_autograder, one a1_gates submission: {seconds:.1f} s wall "
           f"(execution_time {results['execution_time']:.1f} s, sandbox {results['extra_data']['sandbox']})")
     assert seconds < 120  # "a few seconds"; a wide margin for a busy machine
+
+
+PROBE = """import os
+        seen = []
+        for path in ("/autograder/source/kit/gradescope.json", "/autograder/submission_metadata.json",
+                     "/autograder/results", "/etc/hostname"):
+            try:
+                seen.append(path + "=" + (str(os.listdir(path)) if os.path.isdir(path) else open(path).read(40)))
+            except OSError as exc:
+                seen.append(path + ":" + type(exc).__name__)
+        raise RuntimeError(" | ".join(seen) + " uid=" + str(os.getuid()))"""
+
+
+def test_without_namespaces_the_grader_folders_are_closed_to_student_code(installed, submissions):
+    """Docker's defaults: bubblewrap cannot run (here: masked by /bin/false). Student code runs as
+    uid 65534 and finds /autograder closed; what any uid may read (/etc/hostname) stays readable,
+    as the README says."""
+    nb = json.loads(json.dumps(submissions["ada01"]))
+    nb = nbformat.from_dict(nb)
+    right = "return self.y * dz, self.x * dz"
+    cell = next(c for c in nb.cells if c.cell_type == "code" and right in c.source)
+    cell.source = cell.source.replace(right, PROBE)
+    results, _, root = run_autograder(installed, "eve03", nb, mask_bwrap=True)
+    jsonschema.validate(results, SCHEMA)
+    assert results["extra_data"]["sandbox"].startswith("fallback")
+    probe = next(t["output"] for t in results["tests"] if "uid=" in t["output"])
+    assert "uid=65534" in probe
+    for path in ("/autograder/source/kit/gradescope.json", "/autograder/submission_metadata.json",
+                 "/autograder/results"):
+        assert f"{path}:PermissionError" in probe
+    assert "/etc/hostname=" in probe
+    assert '"assignment"' not in probe and "eve03@example.edu" not in probe
+    assert results["score"] < 12.0  # MultiplyGate's checks fail, the rest still count
