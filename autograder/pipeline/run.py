@@ -175,6 +175,7 @@ def grade_class(submitted: Path, out: Path, *, solutions: Path = Path("solutions
             use their own kit's).
         outputs: also write feedback, gradebook, report and LMS table.
         engine: where to grade (default: `LocalEngine` with `jobs` threads).
+        roster: a Canvas export (`outputs.canvas.Roster`): also write `OUT/canvas.csv`.
 
     Raises:
         CourseLayoutError: a missing `submitted` / `solutions` folder or a broken source notebook.
