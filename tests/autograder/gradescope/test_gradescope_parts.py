@@ -222,3 +222,19 @@ def test_an_upload_without_a_notebook_gets_zero_with_the_reason(tmp_path):
 def gradescope_results_of(results: dict) -> dict:
     jsonschema.validate(results, SCHEMA)
     return results
+
+
+def test_the_gradescope_command(tmp_path, capsys):
+    from autograder import cli
+
+    solutions = write_solutions(tmp_path)
+    zip_path = tmp_path / "out" / "autograder.zip"
+    assert cli.main(["gradescope", "a2_vectorized", "--output", str(zip_path), "--seed", "4",
+                     "--solutions", str(solutions), "--visibility", "after_published"]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {zip_path}" in printed and "seed 4, 6 autograded points (+2 written" in printed
+    with zipfile.ZipFile(zip_path) as archive:
+        config = json.loads(archive.read("kit/gradescope.json"))
+    assert (config["seed"], config["visibility"]) == (4, "after_published")
+    assert cli.main(["gradescope", "a9", "--output", str(zip_path), "--solutions", str(solutions)]) == 2
+    assert "no assignment 'a9'" in capsys.readouterr().err
