@@ -43,7 +43,8 @@ UV = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
 def _skip_reason() -> str | None:
     if os.geteuid() != 0:
         return "needs root (a mount namespace with bind mounts and pivot_root)"
-    if shutil.which("unshare") is None or shutil.which("pivot_root") is None:
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    if shutil.which("unshare", path=path) is None or shutil.which("pivot_root", path=path) is None:
         return "needs util-linux's unshare and pivot_root"
     if not os.path.exists(UV):
         return "needs uv (the venv's) to install the grading environment from its cache"
@@ -56,6 +57,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.skipif(SKIP is 
 # Run "$@" with the folder $2 mounted at /autograder, in this process's (new) mount namespace.
 ENTER = r"""
 set -eu
+export PATH="$PATH:/usr/sbin:/sbin"
 R=$1; AG=$2; shift 2
 mount --make-rprivate /
 mount -t tmpfs -o mode=0755 test-root "$R"
