@@ -225,8 +225,10 @@ class DaskEngine:
 
         function = _task_function()
         queue = iter(tasks)
-        pending: dict[Any, str] = {}  # future -> "student/assignment"
-        done_keys = as_completed(loop=self.client.loop)
+        pending: dict[str, str] = {}  # key -> "student/assignment"
+        futures: dict[str, Any] = {}
+        # results are fetched in the client's event loop as tasks finish, many at once
+        done_keys = as_completed(loop=self.client.loop, with_results=True)
         counter = 0
         window, window_at = self._window(), time.monotonic()
 
@@ -237,28 +239,29 @@ class DaskEngine:
                 if task is None:
                     return
                 counter += 1
-                future = self.client.submit(function, task.to_wire(), pure=False,
-                                            key=f"autograder-{run_id}-{counter}")
-                pending[future] = f"{task.student_id}/{task.assignment}"
-                done_keys.add(future)
+                key = f"autograder-{run_id}-{counter}"
+                futures[key] = self.client.submit(function, task.to_wire(), pure=False, key=key)
+                pending[key] = f"{task.student_id}/{task.assignment}"
+                done_keys.add(futures[key])
 
         try:
             top_up()
             while pending:
-                future = next(done_keys)
-                what = pending.pop(future)
                 try:
-                    envelope = future.result()
+                    future, envelope = next(done_keys)
                 except KilledWorker as exc:
+                    what = pending.get(str(exc.task), str(exc.task))
                     raise ClusterError(f"the notebook {what!r} was lost with every worker that "
                                        f"graded it ({exc}); the cluster gave up on it") from None
+                pending.pop(future.key, None)
+                futures.pop(future.key, None)
                 future.release()
                 on_result(receive(envelope))
                 if time.monotonic() - window_at > 5.0:
                     window, window_at = self._window(), time.monotonic()
                 top_up()
         except BaseException:
-            self._cancel(run_id, list(pending))
+            self._cancel(run_id, list(futures.values()))
             raise
 
     def _cancel(self, run_id: str, futures: list[Any]) -> None:
