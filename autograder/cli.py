@@ -18,6 +18,7 @@ from .pipeline.run import default_jobs, grade_class
 from .engines.worker_cmd import build_parser as worker_arguments
 from .errors import GraderError, UsageError
 from .sandbox.launch import Limits
+from .pipeline.limits import CHECK_FLOOR_SECONDS, LOAD_FLOOR_SECONDS, TIME_MULTIPLE
 
 
 def _positive_int(text: str) -> int:
@@ -54,9 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--solutions", type=Path, default=Path("solutions"),
                        help="folder of the source notebooks (default: solutions/)")
     grade.add_argument("--timeout", type=_positive_float, default=Limits.wall_seconds,
-                       metavar="SECONDS", help="wall limit per notebook (default %(default)g)")
+                       metavar="SECONDS",
+                       help="wall limit per notebook, and the cap of its load limit (measured: "
+                            f"{TIME_MULTIPLE:g}x what the reference needs to load here, at least "
+                            f"{LOAD_FLOOR_SECONDS:g} s; "
+                            "default %(default)g)")
     grade.add_argument("--task-timeout", type=_positive_float, default=Limits.task_seconds,
-                       metavar="SECONDS", help="limit per check (default %(default)g)")
+                       metavar="SECONDS",
+                       help=f"cap of each check's limit (measured: {TIME_MULTIPLE:g}x what the "
+                            f"reference's check needs here, at least {CHECK_FLOOR_SECONDS:g} s; "
+                            "default %(default)g)")
     grade.add_argument("--sandbox", choices=("auto", "bwrap", "plain"), default="auto",
                        help="bwrap: require bubblewrap; plain: weaker subprocess only "
                             "(default auto: bubblewrap when it works here)")
