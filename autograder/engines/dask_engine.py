@@ -100,7 +100,13 @@ def security_for(address: str, ca_file: str | None = None, cert: str | None = No
     from distributed.security import Security
 
     if not given:
-        return Security()
+        security = Security()
+        if security.get_connection_args(role)["ssl_context"] is None:
+            raise UsageError(f"{address} is tls:// but Dask's configuration holds no certificates: "
+                             f"give --tls-ca-file, --tls-cert and --tls-key, or set "
+                             f"distributed.comm.tls.ca-file and distributed.comm.tls.{role}.cert "
+                             f"/ .key")
+        return security
     if len(given) != 3:
         raise UsageError("give all of --tls-ca-file, --tls-cert and --tls-key (or none, to use "
                          "Dask's TLS configuration)")

@@ -34,7 +34,8 @@ def fingerprint_files(root: Path = KIT_ROOT) -> list[Path]:
 
 
 def compute_fingerprint(root: Path = KIT_ROOT) -> str:
-    """sha256 (hex, 16 characters) of the kit's files below `root`, numpy's and Python's versions."""
+    """sha256 (hex, 16 characters) of the kit's files below `root` and the versions of numpy
+    and Python."""
     import numpy
 
     digest = hashlib.sha256()

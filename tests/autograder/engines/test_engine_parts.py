@@ -93,6 +93,8 @@ def test_scheduler_addresses_and_tls_settings(tmp_path):
         security_for("tcp://127.0.0.1:8786", "ca.pem", "c.pem", "k.pem")
     with pytest.raises(UsageError, match="all of"):
         security_for("tls://127.0.0.1:8786", ca_file="ca.pem")
+    with pytest.raises(UsageError, match="holds no certificates"):
+        security_for("tls://127.0.0.1:8786")  # Dask's own configuration has none here
     pem = [tmp_path / n for n in ("ca.pem", "cert.pem", "key.pem")]
     for p in pem:
         p.write_text("-")
