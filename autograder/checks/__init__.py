@@ -2,7 +2,7 @@
 
 For each graded function (or gate class) of CURRICULUM.md, `tasks_for(function, rng)` draws
 fresh inputs (kink-free, see `inputs`) and returns the `Task`s the sandbox runs through a
-driver of `autograder/drivers.py`; `evaluate(task, outcome)` turns what came back into a
+driver of `autograder/sandbox/inside/drivers.py`; `evaluate(task, outcome)` turns what came back into a
 `Verdict` (credit in [0, 1], a message, a mistake name) by comparing with the reference
 library and with numerical gradients of the reference forward, computed here, in the
 grader's process. Tolerances are written down in `core`.

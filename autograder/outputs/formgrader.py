@@ -4,7 +4,7 @@ formgrader shows a submission's notebook only from
 `<course root>/autograded/<student>/<assignment>/<notebook>.ipynb`. nbgrader's own `autograde`
 writes that file by sanitizing the submitted notebook and then EXECUTING it; we never run student
 code outside the sandbox, so `write_autograded` does only the sanitizing half, with nbgrader's own
-preprocessors against the gradebook `OUT/gradebook.db` (written by `autograder/gradebook.py` from
+preprocessors against the gradebook `OUT/gradebook.db` (written by `autograder/outputs/gradebook.py` from
 the trusted source notebooks in `solutions/`):
 
 - `ClearOutput`: no outputs, no execution counts (nothing the student's kernel printed);

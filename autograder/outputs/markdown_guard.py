@@ -3,7 +3,7 @@
 nbgrader's formgrader renders a submission's markdown with its raw HTML and `javascript:` links,
 inside the TA's Jupyter server (the TA's credentials). `defuse_markdown` turns any student
 markdown cell holding a tag or a script link into a fenced code block with a one-line note;
-everything else renders as the student wrote it. Used by `autograder/formgrader.py`.
+everything else renders as the student wrote it. Used by `autograder/outputs/formgrader.py`.
 """
 from __future__ import annotations
 

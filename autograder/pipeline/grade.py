@@ -58,7 +58,7 @@ class Checks:
 
 
 def default_checks() -> Checks:
-    """The real registry: `autograder.checks` and `autograder/drivers.py`."""
+    """The real registry: `autograder.checks` and `autograder/sandbox/inside/drivers.py`."""
     from .. import checks as registry
 
     return Checks(tasks_for=registry.tasks_for, evaluate=registry.evaluate,
