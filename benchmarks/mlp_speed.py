@@ -14,9 +14,21 @@ Prints, per (threads, dtype): milliseconds per step of both (median over repeats
 over ``--steps`` steps, and the range over repeats), the ratio ours / torch (below 1: ours is
 faster), the share of the machine's GEMM peak each step reaches (the peak is measured in the
 same run with one large product, the better of numpy's and torch's BLAS), and a breakdown of
-each step into forward, loss, backward and update (medians of per-step phase times). Also the
-load average, the OpenBLAS environment variables and threadpoolctl's report, so two runs can be
-compared. Needs torch (benchmarks/requirements.txt); without it only our timings are printed.
+each step into forward, loss, backward and update (medians of per-step phase times) with the
+minor page faults per step. Also the load average, the BLAS and allocator environment variables
+and threadpoolctl's report (which OpenBLAS kernel runs), so two runs can be compared. Needs
+torch (benchmarks/requirements.txt); without it only our timings are printed.
+
+Page faults: glibc hands a freed block of more than about twice the largest block it has
+unmapped so far back to the kernel, so a fresh process that keeps allocating float64 arrays of
+1.6 MB (W1, dW1, its velocity) may fault in their 392 pages again every step; float32 halves
+them and stays under the threshold. The peaks are therefore measured after every step is timed
+(freeing their 19 MB arrays raises the threshold). ``MALLOC_TRIM_THRESHOLD_=268435456
+MALLOC_MMAP_THRESHOLD_=67108864`` in the environment keeps the memory for both libraries.
+
+Where OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set machine-wide, benchmark the kernel numpy
+picks itself by unsetting both for this command alone: ``env -u OPENBLAS_CORETYPE -u
+OPENBLAS_L2_SIZE .venv/bin/python benchmarks/mlp_speed.py`` (threadpoolctl's line then names it).
 """
 from __future__ import annotations
 
@@ -265,6 +277,9 @@ def main(argv=None) -> dict:
           f"loss + backward + momentum update ({step_flops() / 1e6:.0f} MFLOP in products); "
           f"numpy {env['numpy']}, torch {env['torch']}")
     print("environment:", ", ".join(f"{k}={v}" for k, v in env["env"].items()))
+    if env["env"]["OPENBLAS_CORETYPE"] or env["env"]["OPENBLAS_L2_SIZE"]:
+        print("note: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE choose the kernel below; unset both for "
+              "this command alone (env -u ... -u ...) to measure the kernel numpy would pick")
     for pool in env["threadpools"]:
         print(f"threadpoolctl: {pool['internal_api']} {pool['version']} "
               f"architecture={pool['architecture']} threading={pool['threading_layer']} "
