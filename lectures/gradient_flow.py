@@ -33,7 +33,7 @@ from backprop_lib.diagnostics import (
 )
 from backprop_lib.mlp import init_mlp, mlp_loss
 
-from .live import Control, LiveFigure, one_blas_thread, plain_log_axis, sup
+from .live import Control, LiveFigure, one_blas_thread, plain_linear_axis, plain_log_axis, sup
 
 WIDTH = 64          # units per hidden layer (and input size of the probe batch)
 N_CLASSES = 10
@@ -172,6 +172,8 @@ class GradientFlowFigure(LiveFigure):
             self.hist_texts.append(ax.text(1.02, k + 0.45, "", transform=ax.get_yaxis_transform(),
                                            fontsize=14, va="center", ha="left", clip_on=False))
         ax.set(title="activations per layer", ylim=(-0.1, HIST_LAYERS))
+        plain_linear_axis(ax.xaxis)
+        plain_linear_axis(self.ax_norm.xaxis)
         ax.grid(False)
         return fig
 
@@ -215,6 +217,8 @@ class GradientFlowFigure(LiveFigure):
             self.ax_hist.set_xscale("log" if log_x else "linear")
             if log_x:
                 plain_log_axis(self.ax_hist.xaxis, numticks=5)
+            else:
+                plain_linear_axis(self.ax_hist.xaxis)
         self.ax_hist.set_xlim(nums.edges[0], nums.edges[-1])
         self.ax_hist.set_xlabel("activation a (active units, log scale)" if log_x else "activation a")
         what = "inactive" if activation == "relu" else "saturated"

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from backprop_lib.optim import momentum_paths, quadratic_loss
 
-from .live import Control, LiveFigure, plain_log_axis, sub
+from .live import Control, LiveFigure, plain_linear_axis, plain_log_axis, sub
 
 CURVATURES = (1.0, 25.0)
 START = (-4.0, 1.5)
@@ -59,7 +59,7 @@ class MomentumFigure(LiveFigure):
 
     def _build(self) -> Figure:
         fig = Figure(figsize=(18, 9.6), dpi=72)
-        grid = fig.add_gridspec(2, 3, height_ratios=(1.0, 0.85), left=0.055, right=0.985,
+        grid = fig.add_gridspec(2, 3, height_ratios=(1.0, 0.85), left=0.07, right=0.985,
                                 bottom=0.08, top=0.86, wspace=0.18, hspace=0.42)
         self.title = fig.suptitle("")
         w0, w1 = np.meshgrid(np.linspace(*VIEW[0], 201), np.linspace(*VIEW[1], 121))
@@ -72,7 +72,8 @@ class MomentumFigure(LiveFigure):
             ax.plot(0.0, 0.0, "k*", ms=18)
             line, = ax.plot([], [], "-o", color=f"C{k}", ms=4, lw=2.2)
             self.notes.append(ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=16,
-                                      color="#b71c1c", fontweight="bold"))
+                                      color="#b71c1c", fontweight="bold", zorder=5,
+                                      bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "#b71c1c"}))
             ax.set(xlim=VIEW[0], ylim=VIEW[1], xlabel="w\u2080 (shallow)")
             ax.grid(False)
             self.path_axes.append(ax)
@@ -83,6 +84,7 @@ class MomentumFigure(LiveFigure):
         self.ax_loss.set(xlabel="step t", ylabel="loss f(w\u209c) (log scale)",
                          title="loss along each path")
         plain_log_axis(self.ax_loss.yaxis)
+        plain_linear_axis(self.ax_loss.xaxis)
         return fig
 
     def _dynamic_artists(self) -> list[Any]:
