@@ -11,6 +11,9 @@ control sequences. The curriculum's promises: only the regular file
 row with its reason; each attacker scores no more than the stub; honest grades are unchanged;
 every CSV cell is escaped (ids stay distinct, numbers stay numbers) while the JSON and folder
 names keep ids as they are; nothing printed carries a control character.
+
+The class is graded twice at once, in child processes: as root from the project's venv, and as
+uid 65534 from the scratch kit (`fixtures.child_runs`, `fixtures.unprivileged`).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import csv
 import io
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -30,7 +34,10 @@ from autograder.pipeline.run import Summary, grade_class
 from autograder.sandbox.launch import Limits, bwrap_skip_reason
 
 from fixtures import toy_notebooks as toy
+from fixtures.child_runs import (can_run_as_nobody, files_of, finish_child, processes_using,
+                                 start_child, whos)
 from fixtures.toy_class import TOY_CHECKS, run_cgroups, run_processes
+from fixtures.unprivileged import nobody_folder
 
 SKIP = bwrap_skip_reason()
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox,
@@ -95,18 +102,45 @@ def _hostile_class(root: Path) -> Path:
     return submitted
 
 
-def test_links_special_files_and_hostile_ids_cost_their_author_only(tmp_path):
-    submitted, out = _hostile_class(tmp_path), tmp_path / "out"
-    alone = tmp_path / "alone"
+def main(work: Path) -> None:
+    """The child process: build the class in `work`, grade it (and the honest student alone)."""
+    submitted = _hostile_class(work)
+    alone = work / "alone"
     toy.write_submission(alone / "submitted", "honest")
-    grade_class(alone / "submitted", alone / "out", solutions=tmp_path / "solutions", jobs=1,
+    grade_class(alone / "submitted", alone / "out", solutions=work / "solutions", jobs=1,
                 checks=TOY_CHECKS, limits=LIMITS, progress=False, outputs=False,
                 stream=io.StringIO())
-
     stream = io.StringIO()
-    summary = grade_class(submitted, out, solutions=tmp_path / "solutions", jobs=2,
+    summary = grade_class(submitted, work / "out", solutions=work / "solutions", jobs=2,
                           checks=TOY_CHECKS, limits=LIMITS, progress=False, outputs=True,
                           stream=stream)
+    print(json.dumps({"summary": summary.text(), "stream": stream.getvalue(),
+                      "output_errors": summary.output_errors}))
+
+
+@pytest.fixture(scope="module")
+def graded():
+    """The class graded as root and as uid 65534 at once, then one 10 s wait."""
+    root = nobody_folder("hostile-folders")
+    whos = ["root"] + (["nobody"] if can_run_as_nobody() else [])
+    procs = {who: start_child(who, __file__, root / who) for who in whos}
+    runs = {}
+    for who, proc in procs.items():
+        runs[who] = report = finish_child(proc)
+        report["folder"] = root / who
+        report["snapshot"] = files_of(root / who / "out")
+    time.sleep(SETTLE_SECONDS)
+    for report in runs.values():
+        report["later"] = files_of(report["folder"] / "out")
+        report["survivors"] = processes_using(report["folder"] / "tmp")
+    return runs
+
+
+@pytest.mark.parametrize("who", whos())
+def test_links_special_files_and_hostile_ids_cost_their_author_only(graded, who):
+    report = graded[who]
+    work = report["folder"]
+    out, alone = work / "out", work / "alone"
 
     # every row, read back as the JSON has it (ids as they are)
     rows = {}
@@ -144,7 +178,7 @@ def test_links_special_files_and_hostile_ids_cost_their_author_only(tmp_path):
     assert [r["student_id"] for r in read_grades_csv(out / "grades.csv")] == ids
 
     # what the TA's terminal shows: no control, format or bidi character
-    printed = summary.text() + stream.getvalue()
+    printed = report["summary"] + report["stream"]
     assert "\x1b" not in printed and "\u202e" not in printed and "\x07" not in printed
     shown = Summary([rows["esc\x1b]0;pwned\x07"], rows["bidi\u202egpj.exe"]], 1.0, 1).text()
     assert "esc\\x1b]0;pwned\\x07/toy" in shown and "bidi\\u202egpj.exe/toy" in shown
@@ -155,11 +189,13 @@ def test_links_special_files_and_hostile_ids_cost_their_author_only(tmp_path):
     for sid in list(REFUSED) + ["many_cells"]:
         assert not (autograded / sid).exists(), sid
     assert ("many_cells/toy: no autograded notebook for formgrader (it has 1207 cells, more "
-            "than the 1000 formgrader is given)") in stream.getvalue()
-    assert summary.output_errors == []
+            "than the 1000 formgrader is given)") in report["stream"]
+    assert report["output_errors"] == []
 
-    assert run_processes(os.getpid()) == [] and run_cgroups(os.getpid()) == []
-    snapshot = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    time.sleep(SETTLE_SECONDS)
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == snapshot
-    assert json.loads((out / "results" / "honest" / "toy.json").read_text())["auto_score"] == 5.0
+    assert run_processes(report["pid"]) == [] and run_cgroups(report["pid"]) == []
+    assert report["survivors"] == []
+    assert report["later"] == report["snapshot"]  # the same 10 s after the command exited
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

@@ -21,8 +21,6 @@ scratch kit of `fixtures.unprivileged` (Debian's python3.11, the kit installed n
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,14 +29,16 @@ import pytest
 
 from autograder.sandbox.launch import bwrap_skip_reason
 
-REPO = Path(__file__).resolve().parents[3]
+from fixtures.child_runs import (can_run_as_nobody, files_of, finish_child, processes_using,
+                                 start_child, whos)
+from fixtures.unprivileged import nobody_folder
+
 SKIP = bwrap_skip_reason()
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox,
               pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
 SETTLE_SECONDS = 10.0
 CAP_SECONDS = 30.0  # --timeout: the load limit measured from the reference is far below it
 TASK_CAP_SECONDS = 20.0  # --task-timeout
-SCRATCH_ASSIGNMENT = "a2_vectorized"  # the scratch kit the other uid-65534 tests build
 
 FORGE = '''
 import json as _json, os as _os, struct as _struct, sys as _sys
@@ -88,94 +88,26 @@ def attacks() -> dict[str, tuple[str, str]]:
     return cells
 
 
-def _processes_using(root: Path) -> list[int]:
-    """Live processes whose mounts or command line name `root` (a run's own TMPDIR, where its
-    stages and runtime live): a sandbox that outlived its grader would show here."""
-    mark = str(root).encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    continue
-            with open(f"/proc/{entry}/mountinfo", "rb") as f:
-                seen = f.read()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                seen += f.read()
-        except OSError:
-            continue
-        if mark in seen:
-            found.append(int(entry))
-    return found
-
-
-def _child(who: str, work: Path) -> subprocess.Popen:
-    """The grading child: as root from the project's venv, or as uid 65534 from the scratch
-    kit (Debian's python3.11, the kit installed non-editable; `fixtures.unprivileged`)."""
-    tmp = work / "tmp"
-    tmp.mkdir()
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(work), "TMPDIR": str(tmp)}
-    if who == "root":
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests")])
-        cmd, cwd = [sys.executable, __file__, str(work)], REPO
-    else:
-        from fixtures.unprivileged import NOBODY, scratch_kit
-
-        kit = scratch_kit((SCRATCH_ASSIGNMENT,))
-        script = work / "floods_child.py"
-        script.write_text(Path(__file__).read_text())
-        script.chmod(0o644)
-        run = (f"import runpy, sys; sys.path[:0] = [{str(kit.root / 'tests')!r}, "
-               f"{str(kit.root)!r}]; sys.argv = ['floods', {str(work)!r}]; "
-               f"runpy.run_path({str(script)!r}, run_name='__main__')")
-        cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-               str(kit.python), "-c", run]
-        cwd = kit.root
-        for path in (work, tmp):
-            os.chown(path, NOBODY, NOBODY)
-    return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def _who() -> list:
-    from fixtures.unprivileged import nobody_skip_reason
-
-    why = nobody_skip_reason()
-    return ["root", pytest.param("nobody", marks=pytest.mark.skipif(why is not None,
-                                                                    reason=why or ""))]
-
-
 @pytest.fixture(scope="module")
 def graded():
     """Both children at once (root, uid 65534), then one 10 s wait, then what everything
     looked like."""
-    from fixtures.unprivileged import nobody_folder, nobody_skip_reason
-
     root = nobody_folder("floods")  # readable by uid 65534, removed at exit
-    procs = {}
-    for who in ["root"] + (["nobody"] if nobody_skip_reason() is None else []):
-        (root / who).mkdir()
-        procs[who] = _child(who, root / who)
+    whos = ["root"] + (["nobody"] if can_run_as_nobody() else [])
+    procs = {who: start_child(who, __file__, root / who) for who in whos}
     runs = {}
     for who, proc in procs.items():
-        out, err = proc.communicate(timeout=900)
-        assert proc.returncode == 0, (who, err[-3000:])
-        report = json.loads(out.strip().splitlines()[-1])
-        report["pid"], report["folder"] = proc.pid, root / who
-        out_dir = root / who / "class" / "out"
-        report["snapshot"] = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
-        runs[who] = report
+        runs[who] = report = finish_child(proc)
+        report["folder"] = root / who
+        report["snapshot"] = files_of(root / who / "class" / "out")
     time.sleep(SETTLE_SECONDS)
     for report in runs.values():
-        out_dir = report["folder"] / "class" / "out"
-        report["later"] = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
-        report["survivors"] = _processes_using(report["folder"] / "tmp")
+        report["later"] = files_of(report["folder"] / "class" / "out")
+        report["survivors"] = processes_using(report["folder"] / "tmp")
     return runs
 
 
-@pytest.mark.parametrize("who", _who())
+@pytest.mark.parametrize("who", whos())
 def test_floods_forged_frames_and_sleeps_cost_their_author_only(graded, who):
     from autograder.pipeline.results import read_grades_csv, read_result
     from fixtures.toy_class import run_cgroups, run_processes
