@@ -16,8 +16,8 @@ sandbox runs the remaining tasks. Tasks sharing one `args` object (and driver) r
 Limits follow the work (`limits.WorkLimits`, measured from the reference once per run): the
 load, each check and each check's result bytes have their own bound. Whatever the worker sends
 is the student's code's doing: a malformed or oversized result at load time makes the notebook
-`error`, during a check it fails that check (status `ok`); after MAX_REFUSED_FRAMES such
-results the notebook's remaining checks fail unrun.
+`error`, during a check it fails that check (status `ok`); after MAX_REFUSED_FRAMES malformed
+results (never one an honest worker writes) the notebook's remaining checks fail unrun.
 """
 from __future__ import annotations
 

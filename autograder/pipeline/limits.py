@@ -158,13 +158,14 @@ def measure(source: "SourceNotebook", checks: "Checks", stage: Path, limits: Lim
     When the reference itself does not load (a course bug), warns and returns
     `WorkLimits.unmeasured(limits)`; a check the reference fails keeps the defaults.
     """
-    from .grade import _Run, plan_tasks  # grade imports this module: import here, not above
+    from .grade import plan_tasks  # grade and task_run import this module: import here
+    from .task_run import TaskRun
 
     planned, _ = plan_tasks(source, checks, REFERENCE_ID, seed)
     keys = task_keys(planned)
     cells = [{"name": c.name, "source": c.source} for c in source.cells]
-    runner = _Run(cells, stage, limits, cgroups, use_bwrap, stop, checks.outcome,
-                  WorkLimits.unmeasured(limits), keys)
+    runner = TaskRun(cells, stage, limits, cgroups, use_bwrap, stop, checks.outcome,
+                     WorkLimits.unmeasured(limits), keys)
     outcomes = runner.run(planned, time.monotonic())
     if runner.status != "ok" or runner.load_seconds is None:
         warn_once(f"reference-{source.assignment}", f"the reference of {source.assignment} did "

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from .grade import _Planned
 
 MAX_REFUSED_FRAMES = 3
-"""Refused (malformed or oversized) results after which a notebook's remaining checks fail
-unrun: each refusal costs a fresh sandbox, so a flooder would otherwise cost one per check."""
+"""Malformed results (which only a student's code forges) after which a notebook's remaining
+checks fail unrun: each costs a fresh sandbox. A well-formed result over its bound (a function
+that returned far too much) fails its check and never counts here."""
 
 
 def sentence(text: str) -> str:
@@ -61,7 +62,7 @@ class TaskRun:
 
     Every read is bounded by `work` (`limits.py`): the load by `work.load_seconds`, each check
     by its key's seconds and bytes, the notebook's frames together by `work.notebook_bytes`;
-    the notebook's whole run by `limits.wall_seconds`; after MAX_REFUSED_FRAMES refused frames
+    the notebook's whole run by `limits.wall_seconds`; after MAX_REFUSED_FRAMES malformed frames
     the remaining checks fail unrun. Records what it measured (`load_seconds`,
     `measured`: index -> (seconds, bytes) of each run), which is how the reference is measured.
     """
@@ -171,13 +172,13 @@ class TaskRun:
                 frame = self._read(sandbox, deadline, self.work.result_limit(key))
             except SandboxEnded as ended:
                 outcomes[p.index] = self._fail(p, ended.detail)
-                if isinstance(ended, RefusedFrame):
+                if isinstance(ended, RefusedFrame) and ended.malformed:
                     self.refused += 1
                     if self.refused >= MAX_REFUSED_FRAMES:  # a flooder: no more restarts
                         for q in pending:
                             outcomes.setdefault(q.index, self._fail(
                                 q, f"not run: this notebook's code sent {self.refused} "
-                                   f"malformed or oversized results"))
+                                   f"malformed results"))
                 return  # restart for the rest
             if frame is None:
                 if time.monotonic() >= wall_end:

@@ -77,8 +77,23 @@ class SandboxEnded(Exception):
 
 
 class RefusedFrame(SandboxEnded):
-    """The worker sent a frame that is malformed or larger than allowed (the student's code:
-    the worker itself never does); `read_frame` refused it unread."""
+    """The worker sent a frame that is malformed or larger than allowed; `read_frame` refused
+    it unread. `malformed`: not a frame the worker writes (only the student's code forges
+    those); False for a well-formed frame over its bound (a function that returned far too
+    much is enough)."""
+
+    def __init__(self, detail: str, malformed: bool = True):
+        super().__init__(detail)
+        self.malformed = malformed
+
+
+def _parses(header: bytes) -> bool:
+    """True when `header` is a frame header the worker could have written."""
+    try:
+        wire.parse_header(header)
+        return True
+    except wire.MalformedFrame:
+        return False
 
 
 class Sandbox:
@@ -214,7 +229,8 @@ class Sandbox:
         size = wire.FRAME_OVERHEAD + hlen + blen
         if size > limit:  # refused before reading: the grader's memory does not follow blen
             raise RefusedFrame(f"the grading process sent a result of {size} bytes, more than "
-                               f"the {limit} bytes this result may need")
+                               f"the {limit} bytes this result may need",
+                               malformed=not _parses(body[:hlen]))
         blob = self._read_exact(blen, deadline, stop) if blen else b""
         if blob is None:
             return None

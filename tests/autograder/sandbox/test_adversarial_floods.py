@@ -88,6 +88,21 @@ def attacks() -> dict[str, tuple[str, str]]:
     return cells
 
 
+def others() -> dict[str, tuple[str, str, str, float]]:
+    """student id -> (`sol_double`, `sol_square_backward`, status, score): a function that
+    returns far too much (an honest bug: it fails its own checks only) and a forger of
+    malformed results in every function (after 3, the rest fail unrun)."""
+    correct_square = "def square_backward(dout, x):\n    return 2 * x * dout\n"
+    deep = FORGE + "def NAME(*args, **kwargs):\n    _send(_DEEP)\n"
+    return {
+        "huge_return": ("import numpy as np\ndef double(x):\n    return np.ones(200_000)\n",
+                        correct_square, "ok", 2.0),
+        "malformed_everywhere": (deep.replace("NAME", "double"),
+                                 deep.replace("NAME", "square_backward"),
+                                 "ok", 0.0),
+    }
+
+
 @pytest.fixture(scope="module")
 def graded():
     """Both children at once (root, uid 65534), then one 10 s wait, then what everything
@@ -116,7 +131,7 @@ def test_floods_forged_frames_and_sleeps_cost_their_author_only(graded, who):
     out = report["folder"] / "class" / "out"
     rows = {r["student_id"]: r for r in read_grades_csv(out / "grades.csv")}
     expected = attacks()
-    assert set(rows) == set(expected) | {"honest", "stub"}
+    assert set(rows) == set(expected) | set(others()) | {"honest", "stub"}
     assert rows["stub"]["auto_score"] == "0.0"
     for sid, (_, status) in expected.items():
         row = rows[sid]
@@ -139,7 +154,15 @@ def test_floods_forged_frames_and_sleeps_cost_their_author_only(graded, who):
     assert "points outside" in messages["check_outside_blob"]
     assert "result header of 2147483648 bytes" in messages["check_huge_header"]
     assert "unexpected message" in messages["check_frame_spam"]
-    # time: the measured limits, far below the caps
+    for sid, (_, _, status, score) in others().items():
+        assert (rows[sid]["status"], float(rows[sid]["auto_score"])) == (status, score), sid
+    huge = read_result(out / "results" / "huge_return" / "toy.json")["checks"]
+    assert all("more than the" in c["message"] for c in huge if c["function"] == "double")
+    assert all(c["passed"] for c in huge if c["function"] == "square_backward")
+    forger = [c["message"] for c in read_result(out / "results" / "malformed_everywhere" /
+                                                "toy.json")["checks"]]
+    assert forger[-1] == "not run: this notebook's code sent 3 malformed results", forger
+        # time: the measured limits, far below the caps
     work = report["work"]
     assert work["load_seconds"] < CAP_SECONDS and work["check_seconds_max"] < TASK_CAP_SECONDS
     slow_load = read_result(out / "results" / "sleep_at_load" / "toy.json")
@@ -182,6 +205,8 @@ def main(tmp: Path) -> None:
     for sid, (code, _) in attacks().items():
         toy.write_submission(submitted, sid, {"sol_double": code,
                                               "sol_square_backward": toy.STUBS["sol_square_backward"]})
+    for sid, (double, square, _, _) in others().items():
+        toy.write_submission(submitted, sid, {"sol_double": double, "sol_square_backward": square})
 
     def grade(folder: Path):
         return grade_class(folder / "submitted", folder / "out", solutions=tmp / "solutions",
