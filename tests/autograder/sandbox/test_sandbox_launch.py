@@ -180,3 +180,19 @@ def test_memory_is_bounded_for_the_whole_sandbox_not_per_process(a2_stage):
     finally:
         cgroups.close()
     assert together <= 1
+
+
+def test_without_bwrap_a_root_grader_still_runs_student_code_as_uid_65534(a2_stage):
+    if os.geteuid() != 0:
+        pytest.skip("the grader is not root here: there is no uid to drop")
+    limits = Limits(wall_seconds=30, task_seconds=10)
+    code = ("import sys\nresult = float(os.getuid() == os.geteuid() == 65534 and os.getgroups() == []"
+            " and not os.access('/root', os.R_OK) and sys.prefix.endswith('/usr'))")
+    request = {"cells": [{"name": "imports", "source": "import os, numpy as np\n"}],
+               "tasks": [{"index": 0, "function": "os", "driver": "exec", "args": {"code": code}}],
+               "limits": limits.for_worker()}
+    with Sandbox(a2_stage, request, b"", limits, use_bwrap=False) as sandbox:
+        deadline = time.monotonic() + limits.wall_seconds
+        assert sandbox.read_frame(deadline)["event"] == "loaded"
+        frame = sandbox.read_frame(deadline)
+    assert frame["ok"] and float(frame["values"]["out"]) == 1.0, frame
