@@ -16,8 +16,8 @@ from autograder.engines import dask_engine
 from autograder.engines.dask_engine import (DaskEngine, SchedulerUnreachable, is_loopback,
                                             parse_address, security_for)
 from autograder.engines.fingerprint import compute_fingerprint, kit_fingerprint
-from autograder.engines.task import (GradeTask, WorkerRefused, grade_task, read_submission,
-                                     receive)
+from autograder.engines.task import (GradeTask, TaskResult, WorkerRefused, grade_task,
+                                     read_submission, receive)
 from autograder.errors import GraderError, UsageError
 from autograder.pipeline.discover import discover
 
@@ -162,3 +162,71 @@ print('distributed' in sys.modules, 'dask' in sys.modules)
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["False", "False"]
+
+
+class EchoTwiceEngine:
+    """An engine that hands every result to the command twice (a buggy engine)."""
+
+    name = "echo"
+
+    def start(self, stream):
+        pass
+
+    def run(self, tasks, on_result, run_id):
+        for task in tasks:
+            result = {"student_id": task.student_id, "assignment": task.assignment,
+                      "auto_score": 0.0, "auto_max_score": task.source.max_score,
+                      "status": "missing", "reason": task.reason, "checks": [], "seconds": 0.0}
+            on_result(TaskResult(result, "echo-1"))
+            on_result(TaskResult(dict(result, status="ok"), "echo-2"))
+
+    def workers(self):
+        return {"echo-1": 1, "echo-2": 1}
+
+    def close(self):
+        pass
+
+
+def test_each_row_is_written_once_whatever_the_engine_sends(tmp_path):
+    import io
+
+    from autograder.pipeline.results import read_grades_csv
+    from autograder.pipeline.run import grade_class
+
+    submitted = tmp_path / "submitted"
+    for student in ("s1", "s2"):
+        (submitted / student).mkdir(parents=True)  # nothing handed in: no sandbox needed
+    stream = io.StringIO()
+    summary = grade_class(submitted, tmp_path / "out", solutions=ROOT / "solutions",
+                          progress=False, outputs=False, stream=stream, engine=EchoTwiceEngine())
+    rows = read_grades_csv(tmp_path / "out" / "grades.csv")
+    assert len(rows) == len(summary.results) == 10 and {r["status"] for r in rows} == {"missing"}
+    assert summary.workers == {"echo-1": 10} and summary.jobs == 2
+    assert stream.getvalue().count("came back twice; the first result stands") == 10
+
+
+def test_local_engine_reads_notebooks_as_threads_free_up(tmp_path):
+    from autograder.engines.local import LocalEngine
+    from autograder.engines.task import Grader, build_task
+    from autograder.pipeline.notebook import load_source
+
+    from fixtures.toy_class import TOY_CHECKS
+
+    source = load_source(ROOT / "solutions" / "a1_gates" / "a1_gates.ipynb", "a1_gates")
+    jobs = [j for j in discover(_class(tmp_path), ROOT / "solutions") if j.notebook is None]
+    jobs = jobs * 20
+    pulled, done = [0], []
+
+    def tasks():
+        for job in jobs:
+            pulled[0] += 1
+            assert pulled[0] - len(done) <= 2 * 2 + 1  # never the whole class in memory
+            yield build_task(job, source, "r", {})
+
+    grader = Grader(TOY_CHECKS)
+    try:
+        LocalEngine(2, grader).run(tasks(), done.append, "r")
+    finally:
+        grader.close()
+    assert len(done) == len(jobs) and {d.worker for d in done} == {"local"}
+    assert all(d.result["status"] == "missing" for d in done)
