@@ -9,20 +9,19 @@ fixes the two escapes:
   one that already begins with `'` gets one more, so `=x` -> `'=x` and `'=x` -> `''=x` stay
   distinct (the escape is injective). Numbers stay numbers. Every CSV the kit writes passes
   each cell through it, except identity columns copied verbatim from a Canvas export.
-- `terminal_text(text)`: control (Cc), format (Cf, which holds the bidi overrides and
-  zero-width characters), line / paragraph separators, surrogates, private-use and unassigned
-  characters are shown as visible escapes (`\\x1b`, `\\u202e`, `\\U000e0001`); a backslash is
-  doubled, so two distinct texts never print the same.
+- `terminal_text(text)`: every character Python does not call printable (`str.isprintable`:
+  control (Cc), format (Cf, which holds the bidi overrides and zero-width characters),
+  separators other than the plain space (a no-break space looks like one), surrogates,
+  private-use and unassigned code points) is shown as a visible escape (`\\x1b`, `\\u202e`,
+  `\\U000e0001`); a backslash is doubled, so two distinct texts never print the same.
 """
 from __future__ import annotations
 
-import unicodedata
 from numbers import Real
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTE = "'"
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def csv_cell(value: Any) -> Any:
@@ -68,7 +67,7 @@ def terminal_text(text: Any) -> str:
     for char in str(text):
         if char == "\\":
             out.append("\\\\")
-        elif unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+        elif not char.isprintable():
             out.append(_escape_char(char))
         else:
             out.append(char)

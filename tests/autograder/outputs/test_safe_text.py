@@ -43,6 +43,7 @@ def test_terminal_text_shows_escape_sequences_and_bidi_overrides():
     assert terminal_text("zero\u200bwidth") == "zero\\u200bwidth"
     assert terminal_text("tag\U000e0041") == "tag\\U000e0041"
     assert terminal_text("Zoë 😀 s-1") == "Zoë 😀 s-1"
+    assert terminal_text("a\xa0b") == "a\\xa0b"  # a no-break space looks like a space
 
 
 @given(st.text(max_size=12), st.text(max_size=12))
