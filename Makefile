@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-requirements
 # Tools that nbgrader starts by name (alembic, jupyter) must come from the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test demo venv notebooks lab bench clean
+.PHONY: test demo venv notebooks lab lectures bench clean
 
 venv: $(STAMP)
 
@@ -42,6 +42,12 @@ notebooks: $(STAMP)
 lab: $(STAMP)
 	rm -rf out/lab && mkdir -p out/lab && cp -R notebooks/. out/lab/
 	cd out/lab && env -u PYTHONPATH $(CURDIR)/$(VENV)/bin/jupyter lab --ServerApp.root_dir=.
+
+# JupyterLab on the lecturer's live demos: fresh copies of lectures/*.ipynb in out/lectures/
+# (a lecture's saved outputs and widget PNGs stay out of git), the kit importable from the root.
+lectures: $(STAMP)
+	rm -rf out/lectures && mkdir -p out/lectures && cp lectures/*.ipynb out/lectures/
+	cd out/lectures && PYTHONPATH=$(CURDIR) $(CURDIR)/$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
 	@$(PY) -m pip install -q --disable-pip-version-check -r benchmarks/requirements.txt  # pip, not uv: torch 2.13.0 CPU lies on disk for pip

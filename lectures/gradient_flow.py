@@ -198,8 +198,8 @@ class GradientFlowFigure(LiveFigure):
         self.raw_line.set_data(layers, nums.norms)
         self.raw_line.set_visible(clipping)
         self.clip_line.set_visible(clip != OFF)
-        if clip != OFF:
-            self.clip_line.set_ydata([float(clip)] * 2)
+        # hidden artists still steer the legend's "best" spot: give them this setting's data too
+        self.clip_line.set_ydata([float(clip) if clip != OFF else nums.norms.max()] * 2)
         shown = np.concatenate([nums.norms, nums.clipped] + ([[float(clip)]] if clip != OFF else []))
         lo, hi = np.log10(shown.min()), np.log10(shown.max())
         pad = max(0.5, 0.08 * (hi - lo))

@@ -51,8 +51,8 @@ def test_the_figure_is_updated_in_place_not_replaced(demo):
     second = demo.redraw(**{control.name: other})
     assert demo.fig is fig and list(demo.fig.axes) == axes
     assert second != first
-    demo.set(**{control.name: control.default})
-    assert demo.render_png() == first  # back at the default: the very same picture
+    assert demo.redraw(**{control.name: control.default}) == first  # back at the default
+    assert demo.render_png() == first  # the very same picture, so a cached PNG is a true one
 
 
 def test_unknown_control_or_value_is_refused(demo):
