@@ -1,9 +1,10 @@
 """What a student receives: ``notebooks/<a>/`` copied alone into an empty folder runs on its own
 and holds no answer key (CURRICULUM.md, "What a student receives").
 
-Each folder is run with a real kernel (nbclient) of the kit's venv, in which nothing of the kit
-is installed (checked below), with no PYTHONPATH and the folder as the working directory: the
-only `backprop_lib` the kernel can import is the folder's own.
+Each folder is run with a real kernel (nbclient) of a student's Python: a fresh venv holding
+only requirements-student.txt (built once with uv, at the kit venv's versions, from uv's cache
+when it has them), with no PYTHONPATH and the folder as the working directory. Neither the kit
+nor scikit-learn nor nbgrader is importable there: the only `backprop_lib` is the folder's own.
 """
 from __future__ import annotations
 
@@ -27,11 +28,35 @@ from courseware.student_folder import answer_lines, completed_notebook, leaked_a
 LAYOUT = Layout()
 ALL_GRADED = tuple(m for a in ASSIGNMENTS for m in GRADED_MODULES[a])
 ENV_PROBE = """\
-import importlib.util, json, os, backprop_lib
+import importlib.util, json, os, sys, backprop_lib
 from backprop_lib.data import digits_csv
 print(json.dumps({"package": backprop_lib.__file__, "digits": str(digits_csv()), "cwd": os.getcwd(),
-                  "kit": [m for m in ("autograder", "courseware", "tools") if importlib.util.find_spec(m)]}))
+                  "python": sys.prefix, "kit": [m for m in ("autograder", "courseware", "tools", "sklearn", "nbgrader")
+                                                if importlib.util.find_spec(m)]}))
 """
+
+
+@pytest.fixture(scope="session")
+def student_python(tmp_path_factory) -> tuple[Path, Path]:
+    """(jupyter data folder with the kernel spec ``student``, that venv's prefix)."""
+    import importlib.metadata
+
+    base = tmp_path_factory.mktemp("student-python")
+    venv = base / "venv"
+    constraints = base / "constraints.txt"
+    constraints.write_text("".join(f"{d.metadata['Name']}=={d.version}\n" for d in importlib.metadata.distributions()))
+    uv = [sys.executable, "-m", "uv"]
+    subprocess.run([*uv, "venv", "-q", "-p", sys.executable, str(venv)], check=True, timeout=120)
+    install = [*uv, "pip", "install", "-q", "--compile-bytecode", "-p", str(venv / "bin" / "python"),
+               "-r", str(LAYOUT.root / "requirements-student.txt"), "-c", str(constraints)]
+    if subprocess.run([*install, "--offline"], capture_output=True, timeout=300).returncode != 0:
+        subprocess.run(install, check=True, timeout=600)  # not all in uv's cache: PyPI
+    spec = base / "jupyter" / "kernels" / "student"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(venv / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "a student's Python", "language": "python"}))
+    return base / "jupyter", venv
 
 
 def student_env() -> dict[str, str]:
@@ -95,16 +120,18 @@ def test_answer_scan_can_fail(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("a", ASSIGNMENTS)
-def test_folder_alone_with_the_work_done_runs_top_to_bottom(a, tmp_path, monkeypatch):
+def test_folder_alone_with_the_work_done_runs_top_to_bottom(a, tmp_path, monkeypatch, student_python):
     from nbclient import NotebookClient
 
+    kernels, venv = student_python
     folder = alone(a, tmp_path)
     nb = completed_notebook(notebooks.read(folder / f"{a}.ipynb"), notebooks.read(LAYOUT.solution_notebook(a)))
     nb.cells.append(nbformat.v4.new_code_cell(ENV_PROBE))
     for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JUPYTER_PATH", str(kernels))
     start = time.perf_counter()
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+    NotebookClient(nb, timeout=120, kernel_name="student", allow_errors=True,
                    resources={"metadata": {"path": str(folder)}}).execute()
     print(f"{a}: the student's folder, work done, ran in {time.perf_counter() - start:.1f} s")
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
@@ -112,7 +139,7 @@ def test_folder_alone_with_the_work_done_runs_top_to_bottom(a, tmp_path, monkeyp
     stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     assert errors == [] and stderr == []
     seen = json.loads(nb.cells[-1].outputs[-1].text)
-    assert seen["kit"] == [] and Path(seen["cwd"]) == folder
+    assert seen["kit"] == [] and Path(seen["cwd"]) == folder and Path(seen["python"]) == venv
     assert Path(seen["package"]).is_relative_to(folder) and Path(seen["digits"]).is_relative_to(folder)
     assert any("image/png" in o.get("data", {}) for o in outputs), "no figure"
     text = "".join(o.get("text", "") for o in outputs)
