@@ -12,7 +12,7 @@ this module stages a runtime into a temp folder the sandbox's uid can read, laid
     RUNTIME/usr/lib/python3.X/lib-dynload/     its extension modules
     RUNTIME/usr/lib/python3.X/numpy/           numpy (tests left out) and, beside it,
     RUNTIME/usr/lib/python3.X/numpy.libs/      the wheel's bundled OpenBLAS/gfortran, if any
-    RUNTIME/usr/lib/<multiarch>/               every shared library those files need (ldd)
+    RUNTIME/usr/lib/<multiarch>/               every shared library those files need (`elf.py`)
     RUNTIME/usr/lib64/ld-linux-*.so.*          the dynamic loader, where ELF files expect it
 
 numpy sits in the standard library's folder, so it imports with no site folder at all, and the
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SandboxUnavailable
-from . import uid
+from . import elf, uid
 
 #: Top-level packages of the kit; the staged runtime must hold none of them.
 KIT_PACKAGES = ("backprop_lib", "autograder", "courseware", "tools", "solutions")
@@ -98,44 +98,57 @@ def _stdlib() -> tuple[Path, Path]:
 
 
 class _Stager:
-    """Links or copies files into the runtime, counting them."""
+    """Links or copies files into the runtime, remembering what it made (plain strings and
+    `os.scandir`: pathlib's overhead was most of the staging time)."""
 
     def __init__(self) -> None:
-        self.files = 0
         self.linked = True
+        self.paths: list[str] = []
+        self.dirs: set[str] = set()
 
-    def file(self, source: Path, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        mode = source.stat().st_mode
+    @property
+    def files(self) -> int:
+        return len(self.paths)
+
+    def folder(self, target: str) -> None:
+        if target not in self.dirs:
+            os.makedirs(target, exist_ok=True)
+            self.dirs.add(target)
+
+    def file(self, source: str | Path, target: str | Path) -> None:
+        source, target = str(source), str(target)
+        self.folder(os.path.dirname(target))
+        mode = os.stat(source).st_mode
         if self.linked and mode & 0o004:  # a link shares the inode: only for world-readable files
             try:
                 os.link(source, target)
-                self.files += 1
+                self.paths.append(target)
                 return
             except OSError:
                 self.linked = False
         shutil.copy2(source, target)
-        target.chmod(0o755 if mode & 0o111 else 0o644)
-        self.files += 1
+        os.chmod(target, 0o755 if mode & 0o111 else 0o644)
+        self.paths.append(target)
 
-    def tree(self, source: Path, target: Path, skip: tuple[str, ...]) -> None:
-        for folder, dirs, files in os.walk(source):
-            dirs[:] = [d for d in dirs if d not in skip]
-            rel = Path(folder).relative_to(source)
-            (target / rel).mkdir(parents=True, exist_ok=True)
-            for name in files:
-                path = Path(folder) / name
-                if path.is_file():
-                    self.file(path, target / rel / name)
+    def tree(self, source: str | Path, target: str | Path, skip: tuple[str, ...]) -> None:
+        source, target = str(source), str(target)
+        self.folder(target)
+        with os.scandir(source) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in skip:
+                        self.tree(entry.path, os.path.join(target, entry.name), skip)
+                elif entry.is_file():
+                    self.file(entry.path, os.path.join(target, entry.name))
 
 
 _LDD_LINE = re.compile(r"^\s*(\S+)\s+=>\s+(/\S+)\s+\(0x[0-9a-f]+\)\s*$")
 _LOADER_LINE = re.compile(r"^\s*(/\S+)\s+\(0x[0-9a-f]+\)\s*$")
 
 
-def _elf_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()
-            and (p.suffix == ".so" or ".so." in p.name or p.parent.name == "bin")]
+def _elf_files(paths: list[str]) -> list[Path]:
+    return [Path(p) for p in paths if p.endswith(".so") or ".so." in os.path.basename(p)
+            or os.path.basename(os.path.dirname(p)) == "bin"]
 
 
 def _shared_libraries(files: list[Path]) -> tuple[dict[str, Path], set[Path]]:
@@ -157,7 +170,8 @@ def stage_runtime(into: Path) -> Runtime:
     """Stage the interpreter, its standard library, numpy and their shared libraries in `into`.
 
     Raises:
-        SandboxUnavailable: `ldd` or numpy is missing, or the staged tree holds a kit module.
+        SandboxUnavailable: a library `elf.py` cannot place and no `ldd` to ask, or the staged
+            tree holds a kit module.
     """
     import numpy
 
@@ -171,22 +185,25 @@ def stage_runtime(into: Path) -> Runtime:
     stager.tree(stdlib, lib, SKIPPED_STDLIB)
     if dynload.is_dir() and dynload != stdlib / "lib-dynload":
         stager.tree(dynload, lib / "lib-dynload", ())
-    if dynload.is_dir():
-        tk = list((lib / "lib-dynload").glob("_tkinter*"))
-        for path in tk:
-            path.unlink()
+    for path in (lib / "lib-dynload").glob("_tkinter*"):  # tkinter itself is not staged
+        path.unlink()
+        stager.paths.remove(str(path))
     numpy_dir = Path(numpy.__file__).resolve().parent
     stager.tree(numpy_dir, lib / "numpy", SKIPPED_NUMPY)
     if (numpy_dir.parent / "numpy.libs").is_dir():
         stager.tree(numpy_dir.parent / "numpy.libs", lib / "numpy.libs", ())
-    if shutil.which("ldd") is None:
-        raise SandboxUnavailable("staging the sandbox's Python needs ldd (glibc's libc-bin)")
-    needed, loaders = _shared_libraries(_elf_files(usr))
+    staged = {p.name for p in (lib / "numpy.libs").glob("*")} if (lib / "numpy.libs").is_dir() else set()
+    needed, loaders, unresolved = elf.needed_libraries(_elf_files(stager.paths), staged)
+    if unresolved:  # the headers did not say enough: ask the loader itself
+        if shutil.which("ldd") is None:
+            raise SandboxUnavailable("staging the sandbox's Python needs ldd (glibc's libc-bin)")
+        more, more_loaders = _shared_libraries(unresolved)
+        needed = {**more, **needed}
+        loaders |= more_loaders
     multiarch = sysconfig.get_config_var("MULTIARCH") or ""
     system = usr / "lib" / multiarch if multiarch else usr / "lib"
-    staged = {p.name for p in (lib / "numpy.libs").glob("*")} if (lib / "numpy.libs").is_dir() else set()
     for soname, host in needed.items():
-        if soname not in staged:
+        if soname not in staged and soname not in {p.name for p in loaders}:
             stager.file(Path(os.path.realpath(host)), system / soname)
     for name in DLOPENED:
         for folder in {p.parent for p in needed.values()}:
@@ -198,17 +215,17 @@ def stage_runtime(into: Path) -> Runtime:
         stager.file(Path(os.path.realpath(loader)), usr / rel)
     # Bytecode for anything lacking it, naming the sandbox's paths (the sandbox writes none).
     compileall.compile_dir(lib / "numpy", ddir=f"/usr/lib/{version}/numpy", quiet=2)
-    _refuse_kit_modules(usr)
-    for folder in [into, *[p for p in into.rglob("*") if p.is_dir()]]:
-        folder.chmod(0o755)
+    _refuse_kit_modules(usr, [*stager.dirs, *stager.paths])
+    for folder in [str(into), *stager.dirs]:
+        os.chmod(folder, 0o755)
     return Runtime(into, SANDBOX_PYTHON, time.monotonic() - started, stager.files, stager.linked)
 
 
-def _refuse_kit_modules(usr: Path) -> None:
-    """Raise if any module or package of the kit made it into the runtime."""
-    for path in usr.rglob("*"):
+def _refuse_kit_modules(usr: Path, staged: list[str]) -> None:
+    """Raise if any module or package of the kit made it into the runtime (`staged` paths)."""
+    for path in map(Path, staged):
         stem = path.name.split(".")[0]
-        if stem in KIT_PACKAGES and (path.is_dir() or path.suffix in (".py", ".pyc", ".so")):
+        if stem in KIT_PACKAGES and (path.suffix in ("", ".py", ".pyc", ".so")):
             raise SandboxUnavailable(f"the staged Python runtime would hold {path.name} "
                                      f"({path.relative_to(usr.parent)}): refusing to grade")
 
@@ -227,13 +244,15 @@ def runtime_key() -> tuple[str, ...]:
 def staged_runtime() -> Runtime:
     """The runtime of this grading process, staged on first use (thread-safe), then reused.
 
-    It lives in a fresh temp folder (under a folder the sandbox's uid can reach) and is removed
-    when the process exits.
+    It lives in a fresh temp folder `autograder-runtime-<pid>-*` (under a folder the sandbox's uid
+    can reach) and is removed when the process exits; those of graders that died are swept.
     """
     key = runtime_key()
     with _cache_lock:
         if key not in _cache:
-            into = Path(tempfile.mkdtemp(prefix="autograder-runtime-", dir=uid.reachable_tmp()))
+            tmp = uid.reachable_tmp()
+            _sweep_stale(Path(tmp))
+            into = Path(tempfile.mkdtemp(prefix=f"autograder-runtime-{os.getpid()}-", dir=tmp))
             atexit.register(shutil.rmtree, into, True)
             try:
                 _cache[key] = stage_runtime(into)
@@ -241,6 +260,20 @@ def staged_runtime() -> Runtime:
                 shutil.rmtree(into, ignore_errors=True)
                 raise
         return _cache[key]
+
+
+def _sweep_stale(tmp: Path) -> None:
+    """Remove runtimes of earlier graders of ours that died without cleaning up (SIGKILL)."""
+    for folder in tmp.glob("autograder-runtime-*-*"):
+        try:
+            pid = int(folder.name.split("-")[2])
+            if folder.stat().st_uid != os.geteuid() or pid == os.getpid():
+                continue
+            os.kill(pid, 0)  # that grader is still running
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, OSError):
+            continue
 
 
 def forget_staged_runtime() -> None:

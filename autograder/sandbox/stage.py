@@ -40,9 +40,10 @@ def build_stage(assignment: str, drivers: Path, into: Path, library: Path = LIBR
 def warm_bytecode(packages: tuple[str, ...] = ("numpy",)) -> None:
     """Compile the bytecode of the packages every sandbox imports, once, if it is missing.
 
-    The sandbox mounts the venv read-only and runs `python -B`, so without .pyc files every
-    notebook would compile numpy from source (about a second each). A venv that cannot be
-    written is left alone.
+    The sandbox runs `python -B` on the staged runtime (`runtime.py`), which hard-links numpy's
+    files, bytecode included, so without .pyc files here every notebook would compile numpy from
+    source (about a second each; the runtime compiles what is still missing into its own copy).
+    A venv that cannot be written is left alone.
     """
     import importlib.util
 

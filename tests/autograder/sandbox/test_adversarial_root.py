@@ -32,6 +32,7 @@ from autograder.pipeline.results import read_grades_csv
 from autograder.sandbox.launch import bwrap_skip_reason
 from tools.demo_class import as_submitted
 
+from fixtures.own_processes import processes_of
 from fixtures.unprivileged import nobody_folder, nobody_skip_reason, run_grader, scratch_kit
 
 REPO = Path(__file__).resolve().parents[3]
@@ -225,29 +226,6 @@ def restore(before: dict[str, str], after: dict[str, str]) -> None:
                     f.write(value)
             except OSError:
                 pass
-
-
-def processes_of(*roots: Path) -> list[int]:
-    """Live processes of these runs (other graders may run on this machine): a sandbox whose
-    mounts come from `roots` (the runs' TMPDIR), or a process run from the scratch kit."""
-    marks = [str(r).encode() for r in roots]
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    continue
-            with open(f"/proc/{entry}/mountinfo", "rb") as f:
-                seen = f.read()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                seen += f.read()
-        except OSError:
-            continue
-        if any(mark in seen for mark in marks):
-            found.append(int(entry))
-    return found
 
 
 def build_class(root: Path) -> Path:

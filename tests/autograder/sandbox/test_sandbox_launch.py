@@ -9,9 +9,11 @@ import pytest
 
 from autograder.sandbox.launch import (Limits, Sandbox, SandboxCgroups, SandboxEnded,
                                 bwrap_skip_reason)
+from autograder.sandbox.command import reachable_stage
 from autograder.sandbox.stage import build_stage
 
-from fixtures.toy_class import FIXTURES, LIBRARY, sandbox_processes
+from fixtures.own_processes import processes_of
+from fixtures.toy_class import FIXTURES, LIBRARY
 
 SKIP = bwrap_skip_reason()
 needs_bwrap = [pytest.mark.sandbox, pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
@@ -93,7 +95,7 @@ def test_memory_and_process_limits_bind(a2_stage):
     assert frames[1]["ok"]
     if bounded:  # else the grader warned that it cannot bound processes here
         assert 0 < float(frames[1]["values"]["out"]) < 16
-    assert sandbox_processes() == []
+    assert processes_of(reachable_stage(a2_stage)) == []
 
 
 @needs_bwrap[0]
@@ -109,7 +111,7 @@ def test_a_double_forked_daemon_dies_with_the_sandbox(a2_stage):
     finally:
         cgroups.close()
     time.sleep(0.2)
-    assert sandbox_processes() == []
+    assert processes_of(reachable_stage(a2_stage)) == []
 
 
 def test_without_bwrap_the_grader_warns_once_and_still_grades(tmp_path, monkeypatch, capsys):
