@@ -41,7 +41,8 @@ notebooks: $(STAMP)
 # kit importable (the venv does not install it).
 lab: $(STAMP)
 	rm -rf out/lab && mkdir -p out/lab && cp -R notebooks/. out/lab/
-	cd out/lab && env -u PYTHONPATH $(CURDIR)/$(VENV)/bin/jupyter lab --ServerApp.root_dir=.
+	cd out/lab && env -u PYTHONPATH $(CURDIR)/$(VENV)/bin/jupyter lab --ServerApp.root_dir=. \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 # JupyterLab on the lecturer's live demos: fresh copies of lectures/*.ipynb in out/lectures/
 # (a lecture's saved outputs and widget PNGs stay out of git), the kit importable from the root.
