@@ -6,7 +6,10 @@ reference (norm-wise relative error < 1e-9):
 
 - ``layer_gradient_norms``: ``values`` (||dW^l||_F in layer order, shape (L,));
 - ``clip_gradients``: ``clips`` (global norm above max_norm: every array scaled by
-  max_norm / total) and ``keeps_small`` (global norm below max_norm: unchanged).
+  max_norm / total) and ``keeps_small`` (global norm below max_norm: unchanged), and
+  ``input_untouched`` (on the clipping run: no input array written in place) and
+  ``returns_copies`` (on the unchanged run: every returned array a new one, not an input
+  array or a view of it; the docstring's "copies; the input is not modified").
 
 No common mistake of the list applies beyond ``wrong_shape``; messages say what differs.
 """
@@ -47,8 +50,24 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
             args = {"fn": function, **{f"grad_{k}": v for k, v in grads.items()},
                     "max_norm": float(factor * _global_norm(grads))}
             tasks.append(Task(function, check, "clip", args))
-        return tasks
+        return tasks + [Task(function, "input_untouched", "clip", tasks[0].args),
+                        Task(function, "returns_copies", "clip", tasks[1].args)]
     raise KeyError(function)
+
+
+def _untouched(task: Task, values: dict) -> Verdict:
+    changed = float(np.sum(values.get("inputs_changed", np.array(1.0))))
+    aliased = float(np.sum(values.get("aliased", np.array(1.0))))
+    if changed:
+        return Verdict(0.0, False, f"clip_gradients modified its input: {changed:g} of the grads "
+                                   f"arrays it was given changed in place (scale new arrays, "
+                                   f"g * scale, and leave the caller's alone)")
+    if aliased and task.check == "returns_copies":
+        return Verdict(0.0, False, f"clip_gradients returned {aliased:g} of its input arrays "
+                                   f"themselves (or views of them): return new arrays, so that "
+                                   f"changing the result cannot change the input")
+    return Verdict(1.0, True, "the input grads are unmodified" + (
+        ", the result holds new arrays" if task.check == "returns_copies" else ""))
 
 
 def evaluate(task: Task, outcome: Outcome) -> Verdict:
@@ -58,6 +77,8 @@ def evaluate(task: Task, outcome: Outcome) -> Verdict:
     if task.function == "layer_gradient_norms":
         return compare(values, "norms", ref.layer_gradient_norms(grads), name="norms",
                        tol=TOL_EXACT, floor=FLOOR_EXACT)
+    if task.check in ("input_untouched", "returns_copies"):
+        return _untouched(task, values)
     clipped = ref.clip_gradients(grads, task.args["max_norm"])
     missing = sorted(set(clipped) - {k[5:] for k in values})
     if missing:

@@ -10,7 +10,10 @@ student's checker with the default h = 1e-5:
 
 Checks: ``gradient`` (against the analytic gradient, norm-wise relative error < 1e-7:
 centered differences err by ~1e-10 here, one-sided differences by ~1e-6) and
-``restores_x`` (x holds its original values after the call, to 1e-12).
+``restores_x`` (x holds its original values after the call, to 1e-12) and
+``restores_x_on_error`` (a second run whose f raises on its 6th call, in the middle of the
+loop: x must hold its original values all the same, the docstring's "restores every entry,
+also when f raises"; a try / finally around the perturbation does it).
 Mistakes tried: ``wrong_sign``, ``ignored_upstream`` (the array version with dout = ones).
 """
 from __future__ import annotations
@@ -23,10 +26,13 @@ from .core import FLOOR_VALUE, Outcome, Task, Verdict, compare, value_check
 
 FUNCTIONS: tuple[str, ...] = ("numerical_gradient", "numerical_gradient_array")
 TOL_NUMERICAL = 1e-7
+RAISE_AFTER = 5
+"""f raises on its 6th call: during the 3rd entry's x + h evaluation, an entry perturbed."""
 
 
 def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
-    """``gradient`` and ``restores_x``, both on one run of the student's checker."""
+    """``gradient`` and ``restores_x`` on one run of the student's checker, and
+    ``restores_x_on_error`` on a run whose f raises."""
     x = inputs.normal(rng, (3, 4))
     if function == "numerical_gradient":
         args = {"fn": function, "x": x, "A": inputs.normal(rng, (3, 3), 0.7),
@@ -36,7 +42,9 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
                 "C": inputs.normal(rng, (4, 2), 0.5), "dout": inputs.normal(rng, (3, 2))}
     else:
         raise KeyError(function)
-    return [Task(function, check, function, args) for check in ("gradient", "restores_x")]
+    raising = {**args, "raise_after": RAISE_AFTER}
+    return [Task(function, check, function, args) for check in ("gradient", "restores_x")] + [
+        Task(function, "restores_x_on_error", function, raising)]
 
 
 def analytic_gradient(function: str, args: dict, dout: np.ndarray | None = None) -> np.ndarray:
@@ -53,11 +61,15 @@ def analytic_gradient(function: str, args: dict, dout: np.ndarray | None = None)
 def evaluate(task: Task, outcome: Outcome) -> Verdict:
     """Verdict of ``gradient`` or ``restores_x``."""
     args, values = task.args, outcome.values
-    if task.check == "restores_x":
+    if task.check in ("restores_x", "restores_x_on_error"):
         after = values.get("x_after")
         x = args["x"]
         ok = (after is not None and np.shape(after) == x.shape and bool(np.all(np.isfinite(after)))
               and float(np.max(np.abs(after - x))) <= 1e-12 * max(1.0, float(np.max(np.abs(x)))))
+        if task.check == "restores_x_on_error":
+            return value_check(ok, "x restored when f raised",
+                               "x was left perturbed when f raised: restore x[ix] = old in a "
+                               "finally block, so an error in f leaves x as it was")
         return value_check(ok, "x restored after the call",
                            "x was not restored: after each perturbation, put back the original "
                            "entry x[ix] = old")

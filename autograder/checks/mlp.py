@@ -8,7 +8,9 @@
   a sigmoid output layer (checks ``sigmoid``, ``relu``, ``tanh_sigmoid_output``).
 - ``mlp_backward``: run after the student's ``mlp_forward`` (its cache), with a random dY;
   every gradient against the numerical gradient of ``sum(mlp_forward(params, X) * dY)``
-  (checks ``sigmoid``, ``relu``; credit is the fraction of W / b keys that pass).
+  (checks ``sigmoid``, ``relu`` and ``tanh_sigmoid_output``, a sigmoid output layer: the
+  output activation's slope must be in the output delta; credit is the fraction of W / b
+  keys that pass).
 - ``mlp_loss``: loss against the reference and every gradient against the numerical gradient
   of the reference loss, for softmax (sigmoid net, no reg), SVM (ReLU net, reg > 0) and MSE
   (tanh net, reg > 0): checks ``softmax_loss``, ``softmax_grads``, ``svm_loss``, ...
@@ -38,7 +40,8 @@ FUNCTIONS: tuple[str, ...] = ("init_mlp", "mlp_forward", "mlp_backward", "mlp_lo
 N, SIZES = 6, (4, 5, 4, 3)
 FORWARD_RUNS = {"sigmoid": ("sigmoid", "identity"), "relu": ("relu", "identity"),
                 "tanh_sigmoid_output": ("tanh", "sigmoid")}
-BACKWARD_RUNS = {"sigmoid": ("sigmoid", "identity"), "relu": ("relu", "identity")}
+BACKWARD_RUNS = {"sigmoid": ("sigmoid", "identity"), "relu": ("relu", "identity"),
+                 "tanh_sigmoid_output": ("tanh", "sigmoid")}
 LOSS_RUNS = {"softmax": ("sigmoid", 0.0), "svm": ("relu", 1.0), "mse": ("tanh", 1.0)}
 
 

@@ -4,10 +4,13 @@ The update rules are checked by values, over several steps (driver ``update_step
 config each step returns is passed to the next, so the velocity carries over):
 
 - ``sgd``: ``steps`` (3 steps with a given learning_rate), ``default_learning_rate`` (config
-  {}: learning_rate 1e-2);
-- ``sgd_momentum``: ``steps`` (4 steps, given learning_rate and momentum: every w on the path),
-  ``velocity`` (config["velocity"] after them, the lecture's v <- dw + momentum * v),
-  ``defaults`` (config {}: learning_rate 1e-2, momentum 0.9, velocity zeros);
+  {}: learning_rate 1e-2), ``inputs_untouched`` (on the steps' run: no step wrote into the w
+  or dw it was handed, and next_w is a new array, not w itself: the docstring's promise);
+- ``sgd_momentum``: ``steps`` (4 steps, given learning_rate, momentum and a starting velocity:
+  every w on the path), ``velocity`` (config["velocity"] after them, the lecture's
+  v <- dw + momentum * v), ``defaults`` (config {}: learning_rate 1e-2, momentum 0.9, velocity
+  zeros), ``inputs_untouched`` (on the steps' run: no step wrote into w, dw or the caller's
+  velocity array, and next_w is a new array);
 - ``minibatches``: ``one_epoch`` (every example exactly once, in batches of batch_size with
   the leftover last, X rows kept with their y), ``order`` (the order of
   ``rng.permutation(N)`` of the generator passed in). N = 23, batch sizes that do not divide it.
@@ -40,27 +43,34 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
         return [Task(function, check, "minibatches", args) for check in ("one_epoch", "order")]
 
     def run(steps: int, given: bool) -> dict:
+        momentum = given and function == "sgd_momentum"
         return {"fn": function, "w": inputs.normal(rng, SHAPE), "dws": inputs.normal(rng, (steps, *SHAPE)),
                 "learning_rate": float(rng.uniform(0.05, 0.5)) if given else None,
-                "momentum": float(rng.uniform(0.5, 0.95)) if given and function == "sgd_momentum" else None}
+                "momentum": float(rng.uniform(0.5, 0.95)) if momentum else None,
+                "velocity": inputs.normal(rng, SHAPE) if momentum else None}
     if function == "sgd":
-        return [Task(function, "steps", "update_steps", run(3, True)),
-                Task(function, "default_learning_rate", "update_steps", run(2, False))]
+        given = run(3, True)
+        return [Task(function, "steps", "update_steps", given),
+                Task(function, "default_learning_rate", "update_steps", run(2, False)),
+                Task(function, "inputs_untouched", "update_steps", given)]
     if function == "sgd_momentum":
         given = run(4, True)
         return [Task(function, "steps", "update_steps", given),
                 Task(function, "velocity", "update_steps", given),
-                Task(function, "defaults", "update_steps", run(3, False))]
+                Task(function, "defaults", "update_steps", run(3, False)),
+                Task(function, "inputs_untouched", "update_steps", given)]
     raise KeyError(function)
 
 
-def momentum_path(w: np.ndarray, dws: np.ndarray, lr: float, mu: float, rule: str = "lecture"):
+def momentum_path(w: np.ndarray, dws: np.ndarray, lr: float, mu: float, rule: str = "lecture",
+                  v0: np.ndarray | None = None):
     """(ws of shape (T, *w.shape), final velocity) under the lecture's rule or a wrong one.
 
     rule: ``lecture`` (v = dw + mu v; w -= lr v), ``position_first`` (w -= lr v_old; then
     v = dw + mu v), ``momentum_on_gradient`` (v = mu dw + v; w -= lr v), ``plus`` (w += lr v).
+    v0: the starting velocity (zeros when None).
     """
-    v = np.zeros_like(w)
+    v = np.zeros_like(w) if v0 is None else np.array(v0, dtype=np.float64)
     ws = []
     for dw in dws:
         if rule == "position_first":
@@ -81,6 +91,8 @@ def _reference(task: Task) -> tuple[np.ndarray, np.ndarray | None]:
     args = task.args
     rule = ref.sgd if task.function == "sgd" else ref.sgd_momentum
     config = {k: args[k] for k in ("learning_rate", "momentum") if args.get(k) is not None}
+    if args.get("velocity") is not None:
+        config["velocity"] = args["velocity"].copy()
     w, ws = args["w"].copy(), []
     for dw in args["dws"]:
         w, config = rule(w, dw.copy(), config)
@@ -88,8 +100,28 @@ def _reference(task: Task) -> tuple[np.ndarray, np.ndarray | None]:
     return np.array(ws), config.get("velocity")
 
 
+def _untouched_verdict(task: Task, values: dict) -> Verdict:
+    """``inputs_untouched``: the driver counted the steps that wrote into their inputs."""
+    changed = np.asarray(values.get("inputs_changed", np.ones(3)), dtype=np.float64).reshape(-1)
+    aliased = float(np.sum(values.get("aliased", np.array(1.0))))
+    names = ("w", "dw", "config['velocity']")
+    inputs = ", ".join(names if task.function == "sgd_momentum" else names[:2])
+    if changed.size != 3 or np.any(changed):
+        which = [n for n, c in zip(names, changed) if c] if changed.size == 3 else list(names)
+        return Verdict(0.0, False, f"{task.function} modified its input in place: "
+                                   f"{' and '.join(which)} changed (in {int(changed.max(initial=1))} "
+                                   f"of {len(task.args['dws'])} steps); compute next_w = w - ... as a "
+                                   f"new array and leave the caller's arrays alone")
+    if aliased:
+        return Verdict(0.0, False, f"{task.function} returned w itself (or a view of it) as next_w: "
+                                   f"next_w must be a new array")
+    return Verdict(1.0, True, f"{inputs} left unmodified, next_w a new array")
+
+
 def _update_verdict(task: Task, values: dict) -> Verdict:
     args = task.args
+    if task.check == "inputs_untouched":
+        return _untouched_verdict(task, values)
     ws, velocity = _reference(task)
     lr = args["learning_rate"] if args["learning_rate"] is not None else DEFAULT_LEARNING_RATE
     if task.function == "sgd":
@@ -97,7 +129,7 @@ def _update_verdict(task: Task, values: dict) -> Verdict:
         return compare(values, "ws", ws, name="w after each step", tol=TOL_EXACT, floor=FLOOR_EXACT,
                        context=Context("w after each step", gradient=False, candidates={"wrong_sign": wrong}))
     mu = args["momentum"] if args["momentum"] is not None else DEFAULT_MOMENTUM
-    paths = {rule: momentum_path(args["w"], args["dws"], lr, mu, rule)
+    paths = {rule: momentum_path(args["w"], args["dws"], lr, mu, rule, args.get("velocity"))
              for rule in ("position_first", "momentum_on_gradient", "plus")}
     if task.check == "velocity":
         if "velocity" not in values:

@@ -43,6 +43,22 @@ def _copy(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
+def _changed(passed: Any, original: Any) -> float:
+    """1.0 when the array handed to the student's code no longer equals its original (it was
+    written in place), else 0.0. The checks grade the promise "inputs are not modified"."""
+    if not isinstance(passed, np.ndarray) or not isinstance(original, np.ndarray):
+        return 0.0
+    return 0.0 if passed.shape == original.shape and np.array_equal(passed, original, equal_nan=True) else 1.0
+
+
+def _aliased(result: Any, passed: list) -> float:
+    """1.0 when the student's returned array shares memory with an array handed in (a result
+    promised to be a new array that is the input itself, or a view of it), else 0.0."""
+    if not isinstance(result, np.ndarray):
+        return 0.0
+    return float(any(isinstance(a, np.ndarray) and np.shares_memory(result, a) for a in passed))
+
+
 def _array(value: Any, what: str) -> np.ndarray:
     """`value` as a new float64 array, or ValueError saying what it was instead."""
     if isinstance(value, (str, bytes, dict)) or value is None:
@@ -131,19 +147,35 @@ def forward_backward(ns: dict, args: dict) -> dict[str, np.ndarray]:
     out, cache = _unpack(fwd(*_inputs(args), **_kwargs(args)), 2, args["fwd"])
     values = {"out": _array(out, f"{args['fwd']}'s out")}
     n_grads = int(args["n_grads"])
-    grads = bwd(_copy(args["dout"]), cache)
+    dout = _copy(args["dout"])
+    grads = bwd(dout, cache)
     if n_grads == 1 and not isinstance(grads, (tuple, list)):
         grads = (grads,)
     for i, grad in enumerate(_unpack(grads, n_grads, args["fn"])):
         values[f"g{i}"] = _array(grad, f"{args['fn']}'s gradient {i + 1}")
+    if "big_n_in" in args:  # the cost run: large inputs, the same calls (see checks/cost.py)
+        big = [_copy(args[f"big_in{i}"]) for i in range(int(args["big_n_in"]))]
+        _out, big_cache = _unpack(fwd(*big, **_kwargs(args)), 2, args["fwd"])
+        big_grads = bwd(_copy(args["big_dout"]), big_cache)
+        if n_grads == 1 and not isinstance(big_grads, (tuple, list)):
+            big_grads = (big_grads,)
+        for i, grad in enumerate(_unpack(big_grads, n_grads, args["fn"])):
+            values[f"big_g{i}"] = _array(grad, f"{args['fn']}'s gradient {i + 1}")
     return values
 
 
 def loss(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``loss, dscores = fn(in0, in1)``. Returns ``loss`` and ``dscores``."""
-    value, grad = _unpack(_get(ns, args["fn"])(*_inputs(args)), 2, args["fn"])
-    return {"loss": _array(value, f"{args['fn']}'s loss"),
-            "dscores": _array(grad, f"{args['fn']}'s gradient")}
+    fn = _get(ns, args["fn"])
+    passed = _inputs(args)
+    value, grad = _unpack(fn(*passed), 2, args["fn"])
+    values = {"loss": _array(value, f"{args['fn']}'s loss"),
+              "dscores": _array(grad, f"{args['fn']}'s gradient"),
+              "inputs_changed": np.array(max(_changed(passed[i], args[f"in{i}"]) for i in range(2)))}
+    if "big_in0" in args:  # the cost run: a large batch (see checks/cost.py)
+        _value, big_grad = _unpack(fn(_copy(args["big_in0"]), _copy(args["big_in1"])), 2, args["fn"])
+        values["big_dscores"] = _array(big_grad, f"{args['fn']}'s gradient")
+    return values
 
 
 def l2(ns: dict, args: dict) -> dict[str, np.ndarray]:
@@ -181,13 +213,45 @@ def numerical_gradient(ns: dict, args: dict) -> dict[str, np.ndarray]:
     Returns ``grad`` and ``x_after`` (x after the call: it must be restored)."""
     x = args["x"].copy()
     kwargs = {} if args.get("h") is None else {"h": args["h"]}
-    grad = _get(ns, args["fn"])(_known_scalar_function(args), x, **kwargs)
+    f = _known_scalar_function(args)
+    if args.get("raise_after") is not None:
+        return _restored_after_raise(ns, args, f, x, kwargs)
+    grad = _get(ns, args["fn"])(f, x, **kwargs)
     return {"grad": _array(grad, f"{args['fn']}'s gradient"), "x_after": _array(x, "x")}
+
+
+class _Planned(Exception):
+    """The known function's own error, raised on purpose after ``raise_after`` calls."""
+
+
+def _restored_after_raise(ns: dict, args: dict, f: Callable, x: np.ndarray, kwargs: dict) -> dict:
+    """``fn(g, x)`` where g raises on its ``raise_after + 1``-th call: x must be restored anyway.
+
+    Returns ``raised`` (1.0 when the error reached the caller) and ``x_after``."""
+    calls = [0]
+
+    def g(v: np.ndarray) -> Any:
+        calls[0] += 1
+        if calls[0] > int(args["raise_after"]):
+            raise _Planned("f failed on purpose")
+        return f(v)
+    try:
+        if "dout" in kwargs:
+            _get(ns, args["fn"])(g, x, kwargs["dout"])
+        else:
+            _get(ns, args["fn"])(g, x, **kwargs)
+        raised = 0.0
+    except _Planned:
+        raised = 1.0
+    return {"raised": np.array(raised), "x_after": _array(x, "x")}
 
 
 def numerical_gradient_array(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``fn(f, x, dout)`` for a known smooth array-valued f. Returns ``grad`` and ``x_after``."""
     x = args["x"].copy()
+    if args.get("raise_after") is not None:
+        array_f = _known_array_function(args)
+        return _restored_after_raise(ns, args, array_f, x, {"dout": args["dout"].copy()})
     grad = _get(ns, args["fn"])(_known_array_function(args), x, args["dout"].copy())
     return {"grad": _array(grad, f"{args['fn']}'s gradient"), "x_after": _array(x, "x")}
 
@@ -233,8 +297,16 @@ def mlp_backward(ns: dict, args: dict) -> dict[str, np.ndarray]:
     result = forward_fn(_prefixed(args, "param_"), args["X"].copy(), activation=args["activation"],
                         output_activation=args["output_activation"])
     _Y, cache = _unpack(result, 2, "mlp_forward")
-    grads = _get(ns, args["fn"])(args["dY"].copy(), cache)
-    return _dict_out(grads, "grad_", f"{args['fn']}'s grads")
+    dY = args["dY"].copy()
+    grads = _get(ns, args["fn"])(dY, cache)
+    values = _dict_out(grads, "grad_", f"{args['fn']}'s grads")
+    if "big_X" in args:  # the cost run: a wide net (see checks/cost.py)
+        big = forward_fn(_prefixed(args, "bigparam_"), args["big_X"].copy(), activation=args["activation"],
+                         output_activation=args["output_activation"])
+        _Y, big_cache = _unpack(big, 2, "mlp_forward")
+        big_grads = _get(ns, args["fn"])(args["big_dY"].copy(), big_cache)
+        values.update(_dict_out(big_grads, "big_grad_", f"{args['fn']}'s grads"))
+    return values
 
 
 def mlp_loss(ns: dict, args: dict) -> dict[str, np.ndarray]:
@@ -244,27 +316,43 @@ def mlp_loss(ns: dict, args: dict) -> dict[str, np.ndarray]:
     result = _get(ns, args["fn"])(_prefixed(args, "param_"), args["X"].copy(), args["y"].copy(),
                                    activation=args["activation"], loss=args["loss"], reg=args["reg"])
     value, grads = _unpack(result, 2, args["fn"])
-    return {"loss": _array(value, f"{args['fn']}'s loss"),
-            **_dict_out(grads, "grad_", f"{args['fn']}'s grads")}
+    values = {"loss": _array(value, f"{args['fn']}'s loss"),
+              **_dict_out(grads, "grad_", f"{args['fn']}'s grads")}
+    if "big_X" in args:  # the cost run: a wide net (see checks/cost.py)
+        big = _get(ns, args["fn"])(_prefixed(args, "bigparam_"), args["big_X"].copy(), args["big_y"].copy(),
+                                    activation=args["activation"], loss=args["loss"], reg=args["reg"])
+        _value, big_grads = _unpack(big, 2, args["fn"])
+        values.update(_dict_out(big_grads, "big_grad_", f"{args['fn']}'s grads"))
+    return values
 
 
 def update_steps(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """Steps ``w, config = fn(w, dws[t], config)`` for t = 0 .. T-1, carrying config along.
 
-    config starts with ``learning_rate`` / ``momentum`` when given (not None), no velocity.
-    Returns ``ws`` of shape (T, *w.shape) (w after each step) and, when the last config holds
-    one, ``velocity``."""
+    config starts with ``learning_rate`` / ``momentum`` when given (not None) and the initial
+    ``velocity`` when given (else none). Returns ``ws`` of shape (T, *w.shape) (w after each
+    step), ``velocity`` when the last config holds one, ``inputs_changed`` (shape (3,): the
+    number of steps that wrote into the w, the dw and the velocity handed in) and ``aliased``
+    (the number of steps that returned a next_w sharing memory with w)."""
     fn = _get(ns, args["fn"])
     w = args["w"].copy()
     config: Any = {key: args[key] for key in ("learning_rate", "momentum") if args.get(key) is not None}
-    steps = []
+    if args.get("velocity") is not None:
+        config["velocity"] = args["velocity"].copy()
+    steps, changed, aliased = [], np.zeros(3), 0.0
     for t in range(args["dws"].shape[0]):
-        w, config = _unpack(fn(w, args["dws"][t].copy(), config), 2, args["fn"])
+        dw, velocity = args["dws"][t].copy(), config.get("velocity")
+        originals = [_copy(w), _copy(dw), _copy(velocity)]
+        passed_w = w
+        w, config = _unpack(fn(w, dw, config), 2, args["fn"])
+        changed += [_changed(a, b) for a, b in zip((passed_w, dw, velocity), originals)]
+        aliased += _aliased(w, [passed_w])
         if not isinstance(config, dict):
             raise ValueError(f"{args['fn']} must return (next_w, config) with config a dict, "
                              f"got {type(config).__name__}")
         steps.append(_array(w, f"{args['fn']}'s next_w"))
-    values = {"ws": _array(steps, f"{args['fn']}'s next_w")}
+    values = {"ws": _array(steps, f"{args['fn']}'s next_w"), "inputs_changed": changed,
+              "aliased": np.array(aliased)}
     if config.get("velocity") is not None:
         values["velocity"] = _array(config["velocity"], "config['velocity']")
     return values
@@ -302,9 +390,18 @@ def grad_norms(ns: dict, args: dict) -> dict[str, np.ndarray]:
 
 
 def clip(ns: dict, args: dict) -> dict[str, np.ndarray]:
-    """``fn(grads, max_norm)``. Returns ``grad_<key>`` of the clipped grads."""
-    result = _get(ns, args["fn"])(_prefixed(args, "grad_"), args["max_norm"])
-    return _dict_out(result, "grad_", f"{args['fn']}'s result")
+    """``fn(grads, max_norm)``. Returns ``grad_<key>`` of the clipped grads, ``inputs_changed``
+    (how many input arrays were written in place) and ``aliased`` (how many returned arrays
+    share memory with an input array: the result must be new arrays)."""
+    grads = _prefixed(args, "grad_")
+    originals = {key: value.copy() for key, value in grads.items()}
+    inputs = list(grads.values())
+    result = _get(ns, args["fn"])(grads, args["max_norm"])
+    values = _dict_out(result, "grad_", f"{args['fn']}'s result")
+    values["inputs_changed"] = np.array(sum(_changed(grads.get(k), originals[k]) for k in originals)
+                                        + float(set(grads) != set(originals)))
+    values["aliased"] = np.array(sum(_aliased(v, inputs) for v in result.values()))
+    return values
 
 
 DRIVERS: dict[str, Callable[[dict, dict], dict[str, np.ndarray]]] = {

@@ -212,6 +212,8 @@ def test_nan_and_missing_outputs_fail_without_raising():
 def test_wrong_shapes_are_named_and_scored_zero():
     for function in ("affine_backward", "sigmoid_backward", "mlp_backward", "sgd", "clip_gradients"):
         for task in checks.tasks_for(function, np.random.default_rng(4)):
+            if task.check in ("inputs_untouched", "input_untouched", "returns_copies"):
+                continue  # yes / no checks of the inputs, no output shape (issue 13)
             ok = checks.run_in_process(namespace(checks.MODULE_OF[function]), task)
             reshaped = {k: np.zeros((7, 1, 2)) for k in ok.values}
             verdict = checks.evaluate(task, Outcome(True, reshaped))
