@@ -312,7 +312,8 @@ def show(demo: LiveFigure, *, display: bool = True) -> Any:
         common = {"options": options, "value": demo.settings[c.name], "description": c.label,
                   "style": {"description_width": "initial"}}
         if c.widget == "buttons":
-            w = widgets.ToggleButtons(**common)
+            w = widgets.ToggleButtons(**{**common, "style": {"description_width": "initial",
+                                                             "button_width": "112px"}})
         else:
             w = widgets.SelectionSlider(continuous_update=True, readout=True,
                                         layout=widgets.Layout(width="520px"), **common)
@@ -323,7 +324,7 @@ def show(demo: LiveFigure, *, display: bool = True) -> Any:
         w.observe(on_change, names="value")
         controls[c.name] = w
     panel = widgets.GridBox(list(controls.values()),
-                            layout=widgets.Layout(grid_template_columns="repeat(2, 560px)"))
+                            layout=widgets.Layout(grid_template_columns="repeat(2, minmax(560px, 1fr))"))
     panel.add_class("lecture-controls")
     box = widgets.VBox([widgets.HTML(CONTROLS_CSS), panel, image])
     box.controls, box.image = controls, image
