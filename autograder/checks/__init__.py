@@ -23,6 +23,7 @@ reference library only, never for student code).
 from __future__ import annotations
 
 import importlib
+import time
 from types import ModuleType
 
 import numpy as np
@@ -94,14 +95,19 @@ def run_in_process(ns: dict, task: Task) -> Outcome:
 
     Mirrors the sandbox worker: a missing function is ``not_defined``, an exception is
     ``exception`` with ``"TypeName: message"``; values come back as plain float64 arrays.
+    A task whose args say ``cpu_timed`` gets ``cpu_seconds``, this process's CPU time for the
+    driver's call (the sandbox's is read from /proc by the grader: `sandbox/cpu_time.py`).
     """
     from ..sandbox.inside import drivers, wire
 
     if task.function not in ns:
         return Outcome(False, {}, f"{task.function} is not defined", "not_defined")
+    started = time.process_time()
     try:
         values = drivers.run(ns, task.driver, task.args)
     except Exception as exc:  # noqa: BLE001 - the worker catches everything too
         return Outcome(False, {}, f"{type(exc).__name__}: {exc}", "exception",
                        wire.grad_shape_of(exc))
-    return Outcome(True, {k: np.array(v, dtype=np.float64) for k, v in values.items()})
+    cpu = time.process_time() - started if task.args.get("cpu_timed") else None
+    return Outcome(True, {k: np.array(v, dtype=np.float64) for k, v in values.items()},
+                   cpu_seconds=cpu)

@@ -75,6 +75,7 @@ class Outcome:
     error: str = ""
     kind: str = ""  # "exception" | "timeout" | "crash" | "not_defined"
     shape: dict[str, Any] | None = None  # {"name", "got", "expected"}: the library's shape error
+    cpu_seconds: float | None = None  # the run's CPU time, measured outside the sandbox (cost.py)
 
 
 @dataclass

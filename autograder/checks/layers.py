@@ -9,6 +9,11 @@ non-default ``alpha`` (checks ``out_alpha``, ``dx_alpha``). The losses return ``
 ``dscores`` (``dpred`` for MSE), the gradient checked against the numerical gradient of the
 reference loss; ``l2_regularization`` returns ``loss`` and ``dweights``.
 
+Cost runs (`cost`, mistake ``not_backprop``): the backward of affine, maxout and
+squared_norm and the three losses also run on large inputs in the same call; over
+`cost.MAX_CPU_SECONDS` of CPU time every gradient check of that run fails, and the large run's
+gradients must match the reference's.
+
 Inputs: batches of N = 5 rows, Xavier-scaled weights, ReLU-type inputs with |x| >= 1e-2,
 maxout pieces >= 1e-2 apart, SVM margins >= 1e-2 from the hinge (see `inputs`).
 
@@ -26,7 +31,7 @@ import numpy as np
 from backprop_lib import layers as ref
 
 from .mistakes import Context
-from . import inputs
+from . import cost, inputs
 from .core import (FLOOR_GRAD, FLOOR_VALUE, TOL_GRAD, TOL_VALUE, Outcome, Task, Verdict, combine,
                    compare, memo)
 from .numeric import numerical_gradient
@@ -123,6 +128,7 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
         out, _ = _ref_forward(spec, args)
         args.update(fwd=spec.forward, n_grads=len(spec.grads),
                     dout=float(inputs.normal(rng, ())) if np.ndim(out) == 0 else inputs.normal(rng, np.shape(out)))
+        args.update(cost.layer_args(spec.forward, rng))
         tasks += [Task(function, grad + suffix, "forward_backward", args) for grad in spec.grads]
     return tasks
 
@@ -135,7 +141,7 @@ def _loss_tasks(function: str, rng: np.random.Generator) -> list[Task]:
         scores, y = inputs.hinge_scores(rng, N, C)
     else:
         scores, y = inputs.normal(rng, (N, 3)), inputs.normal(rng, (N, 3))
-    args = {"fn": function, "n_in": 2, "in0": scores, "in1": y}
+    args = {"fn": function, "n_in": 2, "in0": scores, "in1": y, **cost.loss_args(function, rng)}
     grad = "dpred" if function == "mse_loss" else "dscores"
     return [Task(function, check, "loss", args) for check in ("loss", grad)]
 
@@ -168,7 +174,12 @@ def _backward_refs(spec: LayerSpec, args: dict) -> dict:
     if spec.at_output is not None:
         alpha = args.get("kw_alpha", spec.default_alpha)
         extra[0]["activation_not_preactivation"] = [spec.at_output(np.asarray(out), alpha) * dout]
-    return {"grads": grads_for(dout), "numerical": numerical, "extra": extra}
+    big = []
+    if "big_n_in" in args:
+        big_inputs = [args[f"big_in{i}"] for i in range(args["big_n_in"])]
+        result = backward(args["big_dout"], getattr(ref, spec.forward)(*big_inputs)[1])
+        big = [np.asarray(g, dtype=np.float64) for g in (result if len(spec.grads) > 1 else (result,))]
+    return {"grads": grads_for(dout), "numerical": numerical, "extra": extra, "big": big}
 
 
 def _loss_refs(function: str, args: dict) -> dict:
@@ -176,7 +187,8 @@ def _loss_refs(function: str, args: dict) -> dict:
     fn = getattr(ref, function)
     loss, dscores = fn(scores, y)
     numerical = numerical_gradient(lambda s: fn(s, y)[0], scores)
-    return {"loss": loss, "dscores": dscores, "numerical": numerical}
+    big = fn(args["big_in0"], args["big_in1"])[1] if "big_in0" in args else None
+    return {"loss": loss, "dscores": dscores, "numerical": numerical, "big": big}
 
 
 def _l2_refs(args: dict) -> dict:
@@ -200,9 +212,15 @@ def evaluate(task: Task, outcome: Outcome) -> Verdict:
         if task.check == "loss":
             return compare(values, "loss", refs["loss"], name="loss", tol=TOL_VALUE, floor=FLOOR_VALUE,
                            context=Context("loss", gradient=False, batch_size=N_rows, mean=True))
-        return compare(values, "dscores", refs["numerical"], name=task.check, tol=TOL_GRAD,
-                       floor=FLOOR_GRAD, right=refs["dscores"], sample=True,
-                       context=Context(task.check, batch_size=N_rows, mean=True))
+        slow = cost.too_slow(outcome, function)
+        if slow:
+            return slow
+        verdict = compare(values, "dscores", refs["numerical"], name=task.check, tol=TOL_GRAD,
+                          floor=FLOOR_GRAD, right=refs["dscores"], sample=True,
+                          context=Context(task.check, batch_size=N_rows, mean=True))
+        if verdict.passed and refs["big"] is not None:
+            return cost.big_verdict(values, [("big_dscores", refs["big"], task.check)], combine) or verdict
+        return verdict
     if function == "l2_regularization":
         refs = memo(function, args, lambda: _l2_refs(args))
         weights, reg = [args["in0"], args["in1"]], args["reg"]
@@ -224,5 +242,11 @@ def evaluate(task: Task, outcome: Outcome) -> Verdict:
     i = spec.grads.index(grad)
     batch = args["in0"].shape[0] if np.ndim(args["in0"]) == 2 else None
     context = Context(grad, bias=grad in spec.bias_grads, batch_size=batch, candidates=refs["extra"][i])
-    return compare(values, f"g{i}", refs["numerical"][i], name=grad, tol=TOL_GRAD, floor=FLOOR_GRAD,
-                   context=context, right=refs["grads"][i], sample=True)
+    slow = cost.too_slow(outcome, function)
+    if slow:
+        return slow
+    verdict = compare(values, f"g{i}", refs["numerical"][i], name=grad, tol=TOL_GRAD, floor=FLOOR_GRAD,
+                      context=context, right=refs["grads"][i], sample=True)
+    if verdict.passed and refs["big"]:
+        return cost.big_verdict(values, [(f"big_g{i}", refs["big"][i], grad)], combine) or verdict
+    return verdict

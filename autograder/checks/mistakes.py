@@ -41,6 +41,10 @@ MISTAKES: tuple[str, ...] = (
     "wrong_reg_factor",
     "bias_not_summed",
     "wrong_shape",
+    "not_backprop",
+    "not_accumulated",
+    "missing_local_gradient",
+    "wrong_mask",
 )
 """The mistake names a results file may carry (the contract of CURRICULUM.md)."""
 
@@ -150,6 +154,15 @@ _PHRASES: dict[str, str] = {
                        "so it has the shape of the bias",
     "wrong_shape": "your {name} has the wrong shape: a gradient has exactly the shape of the "
                    "variable it differentiates",
+    "not_backprop": "your {name} is computed by numerical differences of the forward pass, "
+                    "not by backpropagation",
+    "not_accumulated": "your {name} keeps only one of the gradients that flow into it: where a "
+                       "value is used twice, its gradients add (+=), they do not replace each other",
+    "missing_local_gradient": "your {name} passes the upstream gradient on without the local "
+                              "gradient (e.g. no sigma'(z) in a hidden layer's delta)",
+    "wrong_mask": "your {name} routes the gradient on the wrong condition or without its slope "
+                  "(ReLU: mask by x > 0, the forward's input, not by dout; leaky ReLU: alpha "
+                  "where x <= 0)",
 }
 
 

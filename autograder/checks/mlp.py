@@ -15,6 +15,10 @@
   of the reference loss, for softmax (sigmoid net, no reg), SVM (ReLU net, reg > 0) and MSE
   (tanh net, reg > 0): checks ``softmax_loss``, ``softmax_grads``, ``svm_loss``, ...
 
+Cost runs (`cost`, mistake ``not_backprop``): every mlp_backward and mlp_loss run also
+runs a wide net (sizes 100, 60, 10) in the same call; over `cost.MAX_CPU_SECONDS` of CPU time
+the run's gradient checks fail, and the wide net's gradients must match the reference's.
+
 Nets: N = 6 rows, sizes [4, 5, 4, 3], Xavier weights, biases of std 0.1; ReLU nets have every
 hidden |Z^l| >= 1e-2 and SVM margins are >= 1e-2 from the hinge (see `inputs`).
 
@@ -30,7 +34,7 @@ from backprop_lib import layers as ref_layers
 from backprop_lib import mlp as ref
 
 from .mistakes import Context
-from . import inputs
+from . import cost, inputs
 from .core import (FLOOR_GRAD, FLOOR_VALUE, TOL_GRAD, TOL_VALUE, Outcome, Task, Verdict, combine,
                    compare, memo)
 from .numeric import numerical_gradient
@@ -152,7 +156,8 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
         for check, (activation, output) in BACKWARD_RUNS.items():
             params, X, _ = _draw_net(rng, kink_free=activation == "relu")
             args = {"fn": function, **_param_args(params), "X": X, "activation": activation,
-                    "output_activation": output, "dY": inputs.normal(rng, (N, SIZES[-1]))}
+                    "output_activation": output, "dY": inputs.normal(rng, (N, SIZES[-1])),
+                    **cost.net_args(rng)}
             tasks.append(Task(function, check, "mlp_backward", args))
     elif function == "mlp_loss":
         for loss, (activation, reg_scale) in LOSS_RUNS.items():
@@ -160,7 +165,8 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
             if loss == "mse":
                 y = inputs.normal(rng, (N, SIZES[-1]))
             args = {"fn": function, **_param_args(params), "X": X, "y": y, "activation": activation,
-                    "loss": loss, "reg": float(reg_scale * rng.uniform(0.05, 0.2))}
+                    "loss": loss, "reg": float(reg_scale * rng.uniform(0.05, 0.2)),
+                    **cost.net_args(rng, loss)}
             tasks += [Task(function, f"{loss}_{part}", "mlp_loss", args) for part in ("loss", "grads")]
     else:
         raise KeyError(function)
@@ -182,7 +188,12 @@ def _backward_refs(args: dict) -> dict:
     if {act, out_act} & {"sigmoid", "tanh"}:
         for key, g in delta_rule(params, X, act, out_act, dY, at_activation=True).items():
             candidates[key]["activation_not_preactivation"] = [g]
-    return {"right": right, "numerical": numerical, "candidates": candidates}
+    big = {}
+    if "big_X" in args:
+        _, big_cache = ref.mlp_forward(cost.big_params(args), args["big_X"], activation=act,
+                                       output_activation=out_act)
+        big = ref.mlp_backward(args["big_dY"], big_cache)
+    return {"right": right, "numerical": numerical, "candidates": candidates, "big": big}
 
 
 def _data_loss(Y: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray:
@@ -259,12 +270,28 @@ def _loss_refs(args: dict) -> dict:
     loss_candidates = {"missing_mean": [N * data_loss + reg_loss]}
     if reg > 0:
         loss_candidates["wrong_reg_factor"] = [data_loss + 0.5 * reg_loss, data_loss + 2.0 * reg_loss]
+    big = {}
+    if "big_X" in args:
+        big = ref.mlp_loss(cost.big_params(args), args["big_X"], args["big_y"], activation=act,
+                           loss=loss, reg=reg)[1]
     return {"loss": total, "right": right, "numerical": numerical, "candidates": candidates,
-            "loss_candidates": loss_candidates}
+            "loss_candidates": loss_candidates, "big": big}
 
 
 # ----------------------------------------------------------------------------- evaluate
-def _grads_verdict(values: dict, params: dict, refs: dict) -> Verdict:
+def _grads_verdict(task: Task, outcome: Outcome, params: dict, refs: dict) -> Verdict:
+    slow = cost.too_slow(outcome, task.function)
+    if slow:
+        return slow
+    values = outcome.values
+    verdict = _small_grads_verdict(values, params, refs)
+    if verdict.passed and refs["big"]:
+        pairs = [(f"big_grad_{key}", g, f"d{key}") for key, g in refs["big"].items()]
+        return cost.big_verdict(values, pairs, combine) or verdict
+    return verdict
+
+
+def _small_grads_verdict(values: dict, params: dict, refs: dict) -> Verdict:
     parts = []
     for key in params:
         name = f"d{key}"
@@ -324,10 +351,10 @@ def evaluate(task: Task, outcome: Outcome) -> Verdict:
         return compare(values, "Y", Y, name="Y", tol=TOL_VALUE, floor=FLOOR_VALUE)
     if task.function == "mlp_backward":
         refs = memo(task.function, args, lambda: _backward_refs(args))
-        return _grads_verdict(values, params, refs)
+        return _grads_verdict(task, outcome, params, refs)
     refs = memo(task.function, args, lambda: _loss_refs(args))
     if task.check.endswith("_loss"):
         return compare(values, "loss", refs["loss"], name="loss", tol=TOL_VALUE, floor=FLOOR_VALUE,
                        context=Context("loss", gradient=False, batch_size=N,
                                        candidates=refs["loss_candidates"]))
-    return _grads_verdict(values, params, refs)
+    return _grads_verdict(task, outcome, params, refs)

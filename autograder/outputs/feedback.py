@@ -69,6 +69,31 @@ MISTAKE_HINTS: dict[str, tuple[str, str]] = {
         "A gradient has exactly the shape of what it differentiates: dx like x, dW like W, "
         "db like b. Print the shapes next to the inputs' shapes.",
     ),
+    "not_backprop": (
+        "Not backpropagation",
+        "The gradient is right, but it was computed by numerical differences of the forward "
+        "pass: two forward calls per input entry, so its cost grows with the number of inputs "
+        "(seconds on a layer of 10^4 weights, where the chain rule takes a millisecond). This "
+        "course grades backpropagation: write the backward pass from the local gradients.",
+    ),
+    "not_accumulated": (
+        "Gradients assigned instead of added",
+        "Where a value is used more than once (a fan-out: x feeds two gates, a weight is used "
+        "twice), its gradient is the SUM of the gradients from every use: accumulate with +=, "
+        "never overwrite with =.",
+    ),
+    "missing_local_gradient": (
+        "Local gradient missing",
+        "Each step back multiplies the upstream gradient by the local gradient. A hidden "
+        "layer's delta is Delta^l = sigma'(Z^l) * (Delta^{l+1} @ W^{l+1}): passing "
+        "Delta^{l+1} @ W^{l+1} on without sigma'(Z^l) skips the nonlinearity.",
+    ),
+    "wrong_mask": (
+        "Gradient routed on the wrong condition",
+        "ReLU passes dout where its INPUT was positive: dx = dout * (x > 0), with x from the "
+        "forward's cache (not dout > 0). Leaky ReLU passes alpha * dout where x <= 0, not 0. "
+        "A max routes dout to the input that won the forward pass.",
+    ),
 }
 
 # What a status other than "ok" means for the student, and what to do about it.

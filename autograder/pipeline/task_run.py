@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..sandbox import cpu_time
 from ..sandbox.inside import wire
 from ..sandbox.launch import Limits, RefusedFrame, Sandbox, SandboxCgroups, SandboxEnded
 from .limits import LOAD_FRAME_BYTES, WorkLimits
@@ -168,6 +169,8 @@ class TaskRun:
             seconds = self.work.check_limit(key)
             opened = time.monotonic()
             deadline = min(opened + seconds, wall_end)
+            # a task that asks for it gets the sandbox's CPU time, read from /proc (checks/cost.py)
+            cpu_before = cpu_time.tree_cpu_seconds(sandbox.proc.pid) if p.task.args.get("cpu_timed") else None
             try:
                 frame = self._read(sandbox, deadline, self.work.result_limit(key))
             except SandboxEnded as ended:
@@ -205,6 +208,8 @@ class TaskRun:
             ok = frame.get("ok") is True
             error = str(frame.get("error", ""))[:wire.MAX_MESSAGE_CHARS]
             shape = None if ok else wire.shape_fields(frame.get("shape"))  # GradShapeError's numbers
+            cpu_after = cpu_time.tree_cpu_seconds(sandbox.proc.pid) if cpu_before is not None else None
+            cpu = {"cpu_seconds": cpu_after - cpu_before} if cpu_after is not None else {}
             outcomes[p.index] = self.outcome(ok=ok, values=values if ok else {}, error=error,
                                              kind="" if ok else str(frame.get("kind", "exception"))[:40],
-                                             **({"shape": shape} if shape else {}))
+                                             **({"shape": shape} if shape else {}), **cpu)
