@@ -147,15 +147,16 @@ sys.path.insert(0, {str(ROOT / 'tests')!r})
 from autograder.pipeline.run import grade_class
 from autograder.sandbox.launch import Limits
 from fixtures import toy_notebooks as toy
-from fixtures.toy_class import TOY_CHECKS, write_class
+from fixtures.toy_class import TOY_CHECKS
 root = __import__('pathlib').Path({str(tmp_path)!r})
 toy.write_source(root / 'solutions')
-write_class(root / 'submitted', {{'s1': None}})
+for sid in ('s1', 's2'):  # handed in nothing: the whole pipeline, no sandbox to wait for
+    (root / 'submitted' / sid).mkdir(parents=True)
 s = grade_class(root / 'submitted', root / 'out', solutions=root / 'solutions', jobs=1,
                 checks=TOY_CHECKS, limits=Limits(wall_seconds=10, task_seconds=2),
                 progress=False, outputs=False, stream=io.StringIO())
-assert s.counts['ok'] == 1, s.counts
-assert s.engine == 'local' and s.workers == {{'local': 1}}, s.workers
+assert s.counts['missing'] == 2, s.counts
+assert s.engine == 'local' and s.workers == {{'local': 2}}, s.workers
 print('distributed' in sys.modules, 'dask' in sys.modules)
 """
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
