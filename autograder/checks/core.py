@@ -256,5 +256,5 @@ def failed_outcome(task: Task, outcome: Outcome, batch_size: int | None = None) 
     else:
         message = f"{task.function} raised {error or 'an exception'}"
     if mistake:
-        message += "; " + mistakes.describe(mistake, name, batch_size)
+        message += "; " + mistakes.describe_shape_error(mistake, outcome.shape, batch_size)
     return Verdict(0.0, False, message, mistake)

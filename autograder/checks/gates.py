@@ -10,7 +10,9 @@ inputs lie in [0.5, 3], ``ReciprocalGate`` inputs have |x| in [0.5, 2].
 
 Mistakes tried for a wrong gradient: ``ignored_upstream`` (the local gradient alone, i.e. the
 backward of an upstream of ones), ``wrong_sign``, and for ``SigmoidGate``
-``activation_not_preactivation`` (sigma'(s) with s the output, instead of sigma'(x)).
+``activation_not_preactivation`` (sigma'(s) with s the output, or the slope computed from
+the upstream gradient, instead of sigma'(x)); ``CopyGate``: ``not_accumulated`` (one of the two
+upstream gradients alone); ``MaxGate``: ``wrong_mask`` (dout routed to the input that lost).
 """
 from __future__ import annotations
 
@@ -109,7 +111,17 @@ def _reference(task: Task) -> dict:
     if task.function == "SigmoidGate":
         s = outputs(xs)[0]
         at_output = 1.0 / (1.0 + np.exp(-s))
-        extra[0]["activation_not_preactivation"] = [at_output * (1.0 - at_output) * douts[0]]
+        at_upstream = 1.0 / (1.0 + np.exp(-douts[0]))
+        extra[0]["activation_not_preactivation"] = [
+            at_output * (1.0 - at_output) * douts[0],          # sigma' at the output s
+            douts[0] * (1.0 - douts[0]),                        # s (1 - s) with s = dout
+            at_upstream * (1.0 - at_upstream) * douts[0]]       # sigma' at dout
+    elif task.function == "CopyGate":  # x fans out: dx = dz1 + dz2; one of them alone
+        extra[0]["not_accumulated"] = [douts[0], douts[1]]
+    elif task.function == "MaxGate":  # dout routed to the input that lost
+        x_won = xs[0] > xs[1]
+        extra[0]["wrong_mask"] = [douts[0] * ~x_won]
+        extra[1]["wrong_mask"] = [douts[0] * x_won]
     return {"out": outputs(xs), "grads": backward(douts), "numerical": numerical, "extra": extra}
 
 

@@ -18,7 +18,10 @@ Inputs: batches of N = 5 rows, Xavier-scaled weights, ReLU-type inputs with |x| 
 maxout pieces >= 1e-2 apart, SVM margins >= 1e-2 from the hinge (see `inputs`).
 
 Mistakes tried for a wrong gradient: ``ignored_upstream`` (the backward of an upstream of ones),
-``activation_not_preactivation`` (sigmoid / tanh / ELU: sigma' at the output),
+``activation_not_preactivation`` (sigmoid / tanh / ELU: sigma' at the output; sigmoid / tanh:
+the slope computed from dout), ``wrong_mask`` (ReLU masked on dout; leaky ReLU / ELU without
+their slope or with it on the wrong side; maxout's branches swapped), ``not_accumulated``
+(maxout's dx from one branch only; the SVM's correct-class gradient without the margin count),
 ``wrong_sign``, ``missing_transpose``, ``bias_not_summed``, ``missing_mean`` (losses: N times
 the right one), ``wrong_reg_factor`` (``reg * W``), ``wrong_shape``.
 """
@@ -143,7 +146,7 @@ def _loss_tasks(function: str, rng: np.random.Generator) -> list[Task]:
         scores, y = inputs.normal(rng, (N, 3)), inputs.normal(rng, (N, 3))
     args = {"fn": function, "n_in": 2, "in0": scores, "in1": y, **cost.loss_args(function, rng)}
     grad = "dpred" if function == "mse_loss" else "dscores"
-    return [Task(function, check, "loss", args) for check in ("loss", grad)]
+    return [Task(function, "loss", "loss", cost.without_cost_run(args)), Task(function, grad, "loss", args)]
 
 
 # ----------------------------------------------------------------------------- reference
@@ -174,6 +177,9 @@ def _backward_refs(spec: LayerSpec, args: dict) -> dict:
     if spec.at_output is not None:
         alpha = args.get("kw_alpha", spec.default_alpha)
         extra[0]["activation_not_preactivation"] = [spec.at_output(np.asarray(out), alpha) * dout]
+    for i, more in enumerate(_student_candidates(spec, args, dout, grads_for)):
+        for name, wrong in more.items():
+            extra[i].setdefault(name, []).extend(wrong)
     big = []
     if "big_n_in" in args:
         big_inputs = [args[f"big_in{i}"] for i in range(args["big_n_in"])]
@@ -182,13 +188,55 @@ def _backward_refs(spec: LayerSpec, args: dict) -> dict:
     return {"grads": grads_for(dout), "numerical": numerical, "extra": extra, "big": big}
 
 
+def _student_candidates(spec: LayerSpec, args: dict, dout, grads_for) -> list[dict]:
+    """Wrong answers students hand in for this backward (tests/fixtures/student_bugs.py), per
+    gradient: the slope taken from the upstream gradient, a ReLU-type mask on the wrong
+    condition or without its slope, a fan-out gradient assigned instead of added."""
+    x = np.asarray(args["in0"], dtype=np.float64)
+    dout = np.asarray(dout, dtype=np.float64)
+    alpha = args.get("kw_alpha", spec.default_alpha)
+    name = spec.backward
+    if name == "sigmoid_backward":
+        s = _sigmoid(dout)
+        return [{"activation_not_preactivation": [dout * (1.0 - dout), s * (1.0 - s) * dout]}]
+    if name == "tanh_backward":
+        t = np.tanh(dout)
+        return [{"activation_not_preactivation": [1.0 - dout ** 2, dout * (1.0 - dout ** 2),
+                                                  (1.0 - t ** 2) * dout]}]
+    if name == "relu_backward":
+        return [{"wrong_mask": [dout * (dout > 0)]}]
+    if name == "leaky_relu_backward":
+        return [{"wrong_mask": [dout * (x > 0), np.where(x > 0, alpha * dout, dout),
+                                dout * np.where(dout > 0, 1.0, alpha)]}]
+    if name == "elu_backward":
+        return [{"wrong_mask": [dout * alpha * np.exp(x), dout * (x > 0)]}]
+    if name == "maxout_backward":
+        _x, W1, b1, W2, b2 = (args[f"in{i}"] for i in range(5))
+        first = (x @ W1.T + b1) >= (x @ W2.T + b2)
+        dz1, dz2 = dout * first, dout * ~first
+        swapped = [dz2 @ W1 + dz1 @ W2, dz2.T @ x, dz2.sum(axis=0), dz1.T @ x, dz1.sum(axis=0)]
+        out = [{"wrong_mask": [g]} for g in swapped]
+        out[0]["not_accumulated"] = [dz1 @ W1, dz2 @ W2]
+        return out
+    return []
+
+
 def _loss_refs(function: str, args: dict) -> dict:
     scores, y = args["in0"], args["in1"]
     fn = getattr(ref, function)
     loss, dscores = fn(scores, y)
     numerical = numerical_gradient(lambda s: fn(s, y)[0], scores)
     big = fn(args["big_in0"], args["big_in1"])[1] if "big_in0" in args else None
-    return {"loss": loss, "dscores": dscores, "numerical": numerical, "big": big}
+    candidates: dict[str, list] = {}
+    if function == "svm_loss":  # s_y is in every margin (a fan-out): its gradient is -count / N
+        N_rows = scores.shape[0]
+        rows = np.arange(N_rows)
+        active = (dscores > 0).astype(np.float64)  # the margins > 0 (j != y)
+        once = active.copy()
+        once[rows, y] = -(active.sum(axis=1) > 0).astype(np.float64)  # -1 instead of -count
+        candidates["not_accumulated"] = [active / N_rows, once / N_rows]  # 0 instead of -count
+    return {"loss": loss, "dscores": dscores, "numerical": numerical, "big": big,
+            "candidates": candidates}
 
 
 def _l2_refs(args: dict) -> dict:
@@ -217,7 +265,8 @@ def evaluate(task: Task, outcome: Outcome) -> Verdict:
             return slow
         verdict = compare(values, "dscores", refs["numerical"], name=task.check, tol=TOL_GRAD,
                           floor=FLOOR_GRAD, right=refs["dscores"], sample=True,
-                          context=Context(task.check, batch_size=N_rows, mean=True))
+                          context=Context(task.check, batch_size=N_rows, mean=True,
+                                          candidates=refs["candidates"]))
         if verdict.passed and refs["big"] is not None:
             return cost.big_verdict(values, [("big_dscores", refs["big"], task.check)], combine) or verdict
         return verdict

@@ -12,7 +12,10 @@ student's function raised because a gradient had the wrong shape (the library va
 shapes outside the solution markers with `validate.check_grad_shape`, so a student usually
 gets a `GradShapeError` instead of returning the bad array), the worker sends the error's
 name and shapes as numbers (`Outcome.shape`) and `diagnose_shape_error` names the mistake
-from them; no message text is parsed.
+from them. numpy's own shape errors (a matmul, np.dot or a broadcast whose shapes do not
+match) are read into the same fields once, inside the sandbox (`wire.numpy_shape_of`): a
+matmul mismatch is most often a missing transpose, a broadcast of (a, b) with (b, a) too,
+any other broadcast is ``wrong_shape``. The grader parses no message text.
 
 The generic wrong answers (negated, transposed, N times) and the matching rule are the
 library's, `backprop_lib.checks.wrong_answer_variants` / `name_mistake` / `shape_mistake`, the
@@ -49,7 +52,7 @@ MISTAKES: tuple[str, ...] = (
 """The mistake names a results file may carry (the contract of CURRICULUM.md)."""
 
 __all__ = ["MISTAKES", "MATCH_TOL", "DISTINCT_TOL", "Context", "diagnose", "diagnose_shape_error",
-           "shape_mistake", "describe"]
+           "shape_mistake", "describe", "describe_shape_error", "OPERATIONS"]
 
 
 @dataclass
@@ -133,6 +136,10 @@ def diagnose_shape_error(shape: dict[str, Any] | None,
     if not shape:
         return None, ""
     name = str(shape["name"])
+    if name in OPERATIONS:  # numpy's own shape error, read into fields in the sandbox
+        if name == "broadcast":
+            return shape_mistake(shape["got"], shape["expected"]), name
+        return "missing_transpose", name
     bias = name.startswith("db") or name.startswith("b")
     return shape_mistake(shape["got"], shape["expected"], bias=bias, batch_size=batch_size), name
 
@@ -164,6 +171,28 @@ _PHRASES: dict[str, str] = {
                   "(ReLU: mask by x > 0, the forward's input, not by dout; leaky ReLU: alpha "
                   "where x <= 0)",
 }
+
+
+OPERATIONS = {"matmul": "a matrix product (@)", "dot": "a matrix product (np.dot)",
+              "broadcast": "an elementwise operation"}
+"""Shape fields named after a numpy operation, not an output (`wire.numpy_shape_of`)."""
+
+
+def describe_shape_error(mistake: str, shape: dict[str, Any], batch_size: int | None = None) -> str:
+    """The sentence for a mistake named from a raised shape error's fields."""
+    name = str(shape["name"])
+    if name not in OPERATIONS:
+        return describe(mistake, name, batch_size)
+    got, expected = shape["got"], shape["expected"]
+    if name == "matmul":
+        what = f"the inner sizes {got[0] if got else '?'} and {expected[0] if expected else '?'} differ"
+    else:
+        what = f"shapes {tuple(got)} and {tuple(expected)}"
+    if mistake == "missing_transpose":
+        return (f"the shapes of {OPERATIONS[name]} do not match ({what}): most often a missing "
+                f"or extra transpose; write the shapes of both operands next to the formula")
+    return (f"the shapes of {OPERATIONS[name]} do not match ({what}): a gradient has exactly "
+            f"the shape of its variable; check each operand's shape")
 
 
 def describe(mistake: str, name: str, batch_size: int | None = None) -> str:

@@ -23,7 +23,8 @@ Nets: N = 6 rows, sizes [4, 5, 4, 3], Xavier weights, biases of std 0.1; ReLU ne
 hidden |Z^l| >= 1e-2 and SVM margins are >= 1e-2 from the hinge (see `inputs`).
 
 Mistakes tried: ``activation_not_preactivation`` (the delta rule with sigma' at A^l, computed
-by `delta_rule`), ``ignored_upstream`` (dY = ones), ``wrong_reg_factor`` (reg * W),
+by `delta_rule`), ``missing_local_gradient`` (mlp_backward: the hidden layers' or the output
+layer's sigma' left out), ``ignored_upstream`` (dY = ones), ``wrong_reg_factor`` (reg * W),
 ``missing_mean`` (the data part N times too large), ``wrong_sign``, ``missing_transpose``,
 ``bias_not_summed``, ``wrong_shape``.
 """
@@ -86,13 +87,17 @@ def forward_pass(params: dict, X: np.ndarray, activation: str, output_activation
 
 
 def delta_rule(params: dict, X: np.ndarray, activation: str, output_activation: str, dY: np.ndarray,
-               at_activation: bool = False) -> dict[str, np.ndarray]:
-    """The delta rule; with `at_activation`, sigma' is (wrongly) taken at A^l instead of Z^l."""
+               at_activation: bool = False, skip: str | None = None) -> dict[str, np.ndarray]:
+    """The delta rule; with `at_activation`, sigma' is (wrongly) taken at A^l instead of Z^l;
+    with `skip` ``"hidden"`` / ``"output"``, the hidden layers' / the output layer's sigma' is
+    (wrongly) left out: the upstream gradient passed on as the delta."""
     L = len(params) // 2
     Zs, As = forward_pass(params, X, activation, output_activation)
     grads, upstream = {}, dY
     for l in range(L, 0, -1):
         name = output_activation if l == L else activation
+        if skip == ("output" if l == L else "hidden"):
+            name = "identity"
         delta = _slope(name, As[l] if at_activation else Zs[l - 1]) * upstream
         grads[f"W{l}"] = delta.T @ As[l - 1]
         grads[f"b{l}"] = delta.sum(axis=0)
@@ -167,7 +172,8 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
             args = {"fn": function, **_param_args(params), "X": X, "y": y, "activation": activation,
                     "loss": loss, "reg": float(reg_scale * rng.uniform(0.05, 0.2)),
                     **cost.net_args(rng, loss)}
-            tasks += [Task(function, f"{loss}_{part}", "mlp_loss", args) for part in ("loss", "grads")]
+            tasks += [Task(function, f"{loss}_loss", "mlp_loss", cost.without_cost_run(args)),
+                      Task(function, f"{loss}_grads", "mlp_loss", args)]
     else:
         raise KeyError(function)
     return tasks
@@ -188,6 +194,11 @@ def _backward_refs(args: dict) -> dict:
     if {act, out_act} & {"sigmoid", "tanh"}:
         for key, g in delta_rule(params, X, act, out_act, dY, at_activation=True).items():
             candidates[key]["activation_not_preactivation"] = [g]
+    skips = ["hidden"] if act != "identity" else []
+    skips += ["output"] if out_act != "identity" else []
+    for skip in skips:
+        for key, g in delta_rule(params, X, act, out_act, dY, skip=skip).items():
+            candidates[key].setdefault("missing_local_gradient", []).append(g)
     big = {}
     if "big_X" in args:
         _, big_cache = ref.mlp_forward(cost.big_params(args), args["big_X"], activation=act,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 from typing import Any, BinaryIO
 
@@ -217,12 +218,42 @@ def shape_fields(value: Any) -> dict[str, Any] | None:
         return None
 
 
+_MATMUL = re.compile(r"^matmul: Input operand \d has a mismatch in its core dimension \d, "
+                     r"with gufunc signature [^ ]+ \(size (\d{1,12}) is different from (\d{1,12})\)$")
+_BROADCAST = re.compile(r"^operands could not be broadcast together with shapes "
+                        r"\(([\d,]{0,80})\) \(([\d,]{0,80})\)")
+_DOT = re.compile(r"^shapes \(([\d, ]{0,80})\) and \(([\d, ]{0,80})\) not aligned")
+
+
+def _ints(text: str) -> list[int]:
+    return [int(n) for n in text.replace(" ", "").split(",") if n]
+
+
+def numpy_shape_of(exc: BaseException) -> dict[str, Any] | None:
+    """Shape fields read once from numpy's own ValueError of a shape mismatch, else None:
+    ``matmul`` (got / expected: the two core sizes that differ), ``dot`` and ``broadcast``
+    (the first two operands' shapes). Never raises."""
+    try:
+        if type(exc) is not ValueError or not exc.args or type(exc.args[0]) is not str:
+            return None
+        text = exc.args[0][:400]
+        for name, pattern in (("matmul", _MATMUL), ("dot", _DOT), ("broadcast", _BROADCAST)):
+            match = pattern.match(text)
+            if match:
+                a, b = match.groups()
+                return shape_fields({"name": name, "got": _ints(a), "expected": _ints(b)})
+        return None
+    except BaseException:
+        return None
+
+
 def grad_shape_of(exc: BaseException) -> dict[str, Any] | None:
     """The shape fields of the library's `validate.GradShapeError` (the student's copy of the
-    class, so recognised by name and attributes), else None. Never raises."""
+    class, so recognised by name and attributes), or of numpy's shape-mismatch ValueError
+    (`numpy_shape_of`), else None. Never raises."""
     try:
         if type(exc).__name__ != "GradShapeError":
-            return None
+            return numpy_shape_of(exc)
         return shape_fields({"name": exc.name, "got": list(exc.got), "expected": list(exc.expected)})
     except BaseException:
         return None
