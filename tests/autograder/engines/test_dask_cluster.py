@@ -30,14 +30,30 @@ pytestmark = pytest.mark.slow
 N_STUDENTS = 2
 
 
-def _grade(cluster, out: str, engine=None, outputs: bool = True):
+@pytest.fixture(scope="module")
+def command_kit(tmp_path_factory) -> Path:
+    """The command's own copy of the kit: the same snapshot as the workers' (others may edit
+    the working tree meanwhile), so both engines run the very same code."""
+    return copy_kit(tmp_path_factory.mktemp("kit-command"))
+
+
+def _grade(cluster, kit: Path, out: str, engine, outputs: bool = True):
+    """The grading in this process (for an engine the test controls)."""
     return grade_class(cluster.hidden / "submitted", cluster.hidden / out,
-                       solutions=ROOT / "solutions", jobs=2, progress=False, outputs=outputs,
+                       solutions=kit / "solutions", jobs=2, progress=False, outputs=outputs,
                        stream=io.StringIO(), engine=engine)
 
 
+def _command(cluster, kit: Path, out: str, *extra: str) -> subprocess.CompletedProcess:
+    """`python -m autograder grade` run from the command's copy of the kit."""
+    return subprocess.run([sys.executable, "-m", "autograder", "grade",
+                           str(cluster.hidden / "submitted"), "--output", str(cluster.hidden / out),
+                           "--solutions", str(kit / "solutions"), "--jobs", "2", "--quiet",
+                           *extra], cwd=kit, capture_output=True, text=True, timeout=600)
+
+
 @pytest.fixture(scope="module")
-def graded_locally(cluster, tmp_path_factory):
+def graded_locally(cluster, command_kit, tmp_path_factory):
     """The class (2 students x 5 assignments, a third who handed in nothing, a linked
     notebook), its two workers started, and the local engine's grading of it."""
     submitted = cluster.hidden / "submitted"
@@ -49,8 +65,9 @@ def graded_locally(cluster, tmp_path_factory):
     for name in ("w1", "w2"):
         kit = copy_kit(tmp_path_factory.mktemp(f"kit-{name}"))
         cluster.start_worker(name, kit)
-    summary = _grade(cluster, "out_local")
-    return summary
+    done = _command(cluster, command_kit, "out_local")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +91,10 @@ def test_workers_are_copies_of_the_kit_that_cannot_see_the_class(cluster, client
     assert sorted(os.listdir(cluster.hidden)) == ["out_local", "submitted"]  # here: all of it
 
 
-def test_cluster_gives_the_local_engine_grades_byte_for_byte(cluster, joined, graded_locally):
-    summary = _grade(cluster, "out_dask", DaskEngine(cluster.address))
+def test_cluster_gives_the_local_engine_grades_byte_for_byte(cluster, command_kit, joined,
+                                                             graded_locally):
+    done = _command(cluster, command_kit, "out_dask", "--scheduler", cluster.address)
+    assert done.returncode == 0, done.stderr[-3000:]
     local, dask = cluster.hidden / "out_local", cluster.hidden / "out_dask"
     for name in ("grades.csv", "lms.csv"):
         assert (dask / name).read_bytes() == (local / name).read_bytes()
@@ -89,9 +108,11 @@ def test_cluster_gives_the_local_engine_grades_byte_for_byte(cluster, joined, gr
                                                                 .read_text())
         mine.pop("seconds"), theirs.pop("seconds")
         assert mine == theirs
-    assert summary.engine == "dask" and graded_locally.engine == "local"
-    assert set(summary.workers) <= {"w1", "w2"} and sum(summary.workers.values()) == len(rows)
-    assert "per worker: w" in summary.text()
+    assert "with 2 jobs" in graded_locally.stdout and "per worker" not in graded_locally.stdout
+    line = next(x for x in done.stdout.splitlines() if x.startswith("per worker: "))
+    counts = dict(item.split() for item in line[len("per worker: "):].split(", "))
+    assert set(counts) <= {"w1", "w2"} and sum(map(int, counts.values())) == len(rows)
+    assert "threads on" in done.stdout and "slowest: " in done.stdout
 
 
 def _tiny_task() -> GradeTask:
@@ -114,7 +135,7 @@ def test_worker_of_another_kit_or_without_a_sandbox_is_refused(cluster, client, 
     try:
         addresses = wait_for_workers(client, {"w1", "w2", "other", "nobwrap"})
         with pytest.raises(ClusterRefused) as refused:
-            _grade(cluster, "out_refused", DaskEngine(cluster.address))
+            _grade(cluster, ROOT, "out_refused", DaskEngine(cluster.address))
         message = str(refused.value)
         assert f"{addresses['other']}" in message and "another version of the kit" in message
         assert kit_fingerprint() in message
@@ -150,12 +171,12 @@ def _children(pids: set[int]) -> list[int]:
 
 
 def test_ctrl_c_cancels_the_cluster_run_and_leaves_no_half_written_file(cluster, client, joined,
-                                                                         tmp_path_factory):
-    kit = copy_kit(tmp_path_factory.mktemp("kit-command"))  # the command, from a copy as well
+                                                                         command_kit):
+    kit = command_kit
     out = cluster.hidden / "out_interrupted"
     command = subprocess.Popen([sys.executable, "-m", "autograder", "grade",
                                 str(cluster.hidden / "submitted"), "--output", str(out),
-                                "--solutions", str(ROOT / "solutions"), "--scheduler",
+                                "--solutions", str(kit / "solutions"), "--scheduler",
                                 cluster.address, "--quiet"], cwd=kit, start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -205,9 +226,9 @@ class KillingEngine(DaskEngine):
         super().run(tasks, watch, run_id)
 
 
-def test_killing_a_worker_mid_run_costs_only_time(cluster, joined, graded_locally):
+def test_killing_a_worker_mid_run_costs_only_time(cluster, command_kit, joined, graded_locally):
     engine = KillingEngine(cluster.address, "w2", cluster.workers["w2"].pid, after=2)
-    summary = _grade(cluster, "out_killed", engine, outputs=False)
+    summary = _grade(cluster, command_kit, "out_killed", engine, outputs=False)
     assert engine.killed and cluster.workers["w2"].wait(timeout=30) == -signal.SIGKILL
     out, local = cluster.hidden / "out_killed", cluster.hidden / "out_local"
     assert (out / "grades.csv").read_bytes() == (local / "grades.csv").read_bytes()
