@@ -15,7 +15,8 @@ over ``--steps`` steps, and the range over repeats), the ratio ours / torch (bel
 faster), the share of the machine's GEMM peak each step reaches (the peak is measured in the
 same run with one large product, the better of numpy's and torch's BLAS), and a breakdown of
 each step into forward, loss, backward and update (medians of per-step phase times) with the
-minor page faults per step. Also the load average, the BLAS and allocator environment variables
+minor page faults per step and the time of the step's matrix products alone in that library's
+BLAS (the floor of forward + backward). Also the load average, the BLAS and allocator environment variables
 and threadpoolctl's report (which OpenBLAS kernel runs), so two runs can be compared. Needs
 torch (benchmarks/requirements.txt); without it only our timings are printed.
 
@@ -146,6 +147,31 @@ class TorchStep:
         return dict(zip(PHASES, np.diff([t0, t1, t2, t3, t4])))
 
 
+class Products:
+    """The step's matrix products alone, on operands of its shapes: the floor BLAS sets.
+
+    ``A @ W.T`` and ``Delta.T @ A`` for every layer, ``Delta @ W`` for layers 2..L, in numpy
+    (numpy's OpenBLAS) or, given ``torch``, on torch tensors (torch's BLAS, MKL in the CPU build).
+    """
+
+    def __init__(self, dtype_name: str, torch=None):
+        rng = np.random.default_rng(2)
+
+        def operand(*shape):
+            a = rng.standard_normal(shape).astype(dtype_name)
+            return torch.from_numpy(a) if torch is not None else a
+
+        self.layers = [(operand(BATCH, SIZES[l - 1]), operand(SIZES[l], SIZES[l - 1]),
+                        operand(BATCH, SIZES[l])) for l in range(1, len(SIZES))]
+
+    def __call__(self) -> None:
+        for l, (A, W, delta) in enumerate(self.layers):
+            A @ W.T
+            delta.T @ A
+            if l > 0:
+                delta @ W
+
+
 def seconds_per_step(step, steps: int) -> tuple[float, int]:
     """Mean seconds per step over ``steps`` steps, and the minor page faults they caused."""
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -180,10 +206,12 @@ def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int) -> d
     ours = OursStep(np.dtype(dtype_name))
     theirs = TorchStep(torch, getattr(torch, dtype_name)) if torch else None
     runners = {"ours": ours, **({"torch": theirs} if theirs else {})}
+    products = {"ours": Products(dtype_name), **({"torch": Products(dtype_name, torch)} if theirs else {})}
     for _ in range(10):  # warm-up: BLAS thread pools, the allocator, torch's dispatch caches
         for run in runners.values():
             run()
     times: dict[str, list[float]] = {name: [] for name in runners}
+    product_times: dict[str, list[float]] = {name: [] for name in runners}
     faults = dict.fromkeys(runners, 0)
     phases: dict[str, list[dict]] = {name: [] for name in runners}
     for r in range(repeats):
@@ -194,6 +222,7 @@ def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int) -> d
             faults[name] += n_faults
         for name in order:
             phases[name].extend(runners[name].phases() for _ in range(steps // 4 + 1))
+            product_times[name].append(seconds_per_step(products[name], steps // 4 + 1)[0])
     ours_dtypes = ours.dtypes()
     assert ours_dtypes == {dtype_name}, f"the {dtype_name} step changed dtype: {ours_dtypes}"
     row = {"threads": threads, "dtype": dtype_name}
@@ -203,6 +232,7 @@ def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int) -> d
             "ms_range": (min(times[name]) * 1e3, max(times[name]) * 1e3),
             "page_faults_per_step": faults[name] / (steps * repeats),
             "phases_ms": {p: float(np.median([ph[p] for ph in phases[name]])) * 1e3 for p in PHASES},
+            "products_ms": float(np.median(product_times[name])) * 1e3,
         }
     if theirs:
         row["ratio"] = row["ours"]["ms"] / row["torch"]["ms"]
@@ -235,7 +265,8 @@ def print_row(row: dict) -> None:
     for n in names:
         print(f"    {n:5s} breakdown (ms): "
               + "  ".join(f"{p} {row[n]['phases_ms'][p]:.3f}" for p in PHASES)
-              + f"   page faults/step {row[n]['page_faults_per_step']:.0f}")
+              + f"   page faults/step {row[n]['page_faults_per_step']:.0f}"
+              + f"   (its products alone {row[n]['products_ms']:.3f})")
 
 
 def environment(torch) -> dict:
