@@ -177,7 +177,8 @@ def mlp_loss(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray,
     """Loss and gradients of an MLP whose output layer is the identity (scores).
 
     ``loss = data_loss(Y, y) + reg * sum_l ||W^l||^2``; the penalty adds ``2 * reg * W^l`` to
-    each ``dW^l`` (biases are not regularized).
+    each ``dW^l`` (biases are not regularized). With ``reg = 0`` the penalty is skipped, so no
+    pass is made over the weights.
 
     Args:
         params: ``{"W1", "b1", ..., "WL", "bL"}``.
