@@ -40,6 +40,7 @@ import numpy as np
 
 from . import inputs
 from .core import FLOOR_GRAD, TOL_GRAD, Outcome, Verdict, compare
+from .mistakes import describe
 
 MAX_CPU_SECONDS = 0.15
 """A run of a cost-checked function over this much CPU time is `not_backprop`."""
@@ -118,17 +119,22 @@ def big_params(args: dict) -> dict[str, np.ndarray]:
     return {k[9:]: v for k, v in args.items() if k.startswith("bigparam_")}
 
 
-def too_slow(outcome: Outcome, function: str) -> Verdict | None:
-    """The failing verdict of a run whose CPU time says it did not backpropagate, else None."""
+def too_slow(outcome: Outcome, function: str, name: str = "gradient") -> Verdict | None:
+    """The failing verdict of a run whose CPU time says it did not backpropagate, else None.
+
+    Args:
+        outcome: the run's outcome (``cpu_seconds`` measured outside the student's code).
+        function: the graded function, for the message.
+        name: the checked output ("dW", "dscores"), for the mistake's sentence.
+    """
     seconds = getattr(outcome, "cpu_seconds", None)
     if seconds is None or seconds <= MAX_CPU_SECONDS:
         return None
     return Verdict(0.0, False, f"{function} took {seconds:.2f} s of CPU time on a larger input "
                                f"(backpropagation needs a few milliseconds there; the bound is "
-                               f"{MAX_CPU_SECONDS:g} s): its gradient looks computed by numerical "
-                               f"differences of the forward pass, whose cost grows with the "
-                               f"number of inputs; write the backward pass with the chain rule",
-                   "not_backprop")
+                               f"{MAX_CPU_SECONDS:g} s); {describe('not_backprop', name)}: its cost "
+                               f"grows with the number of inputs; write the backward pass with the "
+                               f"chain rule", "not_backprop")
 
 
 def big_verdict(values: dict, pairs: list[tuple[str, np.ndarray, str]],

@@ -260,7 +260,7 @@ def evaluate(task: Task, outcome: Outcome) -> Verdict:
         if task.check == "loss":
             return compare(values, "loss", refs["loss"], name="loss", tol=TOL_VALUE, floor=FLOOR_VALUE,
                            context=Context("loss", gradient=False, batch_size=N_rows, mean=True))
-        slow = cost.too_slow(outcome, function)
+        slow = cost.too_slow(outcome, function, task.check)
         if slow:
             return slow
         verdict = compare(values, "dscores", refs["numerical"], name=task.check, tol=TOL_GRAD,
@@ -291,7 +291,7 @@ def evaluate(task: Task, outcome: Outcome) -> Verdict:
     i = spec.grads.index(grad)
     batch = args["in0"].shape[0] if np.ndim(args["in0"]) == 2 else None
     context = Context(grad, bias=grad in spec.bias_grads, batch_size=batch, candidates=refs["extra"][i])
-    slow = cost.too_slow(outcome, function)
+    slow = cost.too_slow(outcome, function, grad)
     if slow:
         return slow
     verdict = compare(values, f"g{i}", refs["numerical"][i], name=grad, tol=TOL_GRAD, floor=FLOOR_GRAD,

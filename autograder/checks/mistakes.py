@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop_lib.checks import (DISTINCT_TOL, MATCH_TOL, name_mistake, shape_mistake,
-                                 wrong_answer_variants)
+from backprop_lib.checks import (DISTINCT_TOL, MATCH_TOL, MISTAKE_PHRASES, name_mistake,
+                                 shape_mistake, wrong_answer_variants)
 
 MISTAKES: tuple[str, ...] = (
     "missing_transpose",
@@ -144,33 +144,8 @@ def diagnose_shape_error(shape: dict[str, Any] | None,
     return shape_mistake(shape["got"], shape["expected"], bias=bias, batch_size=batch_size), name
 
 
-_PHRASES: dict[str, str] = {
-    "missing_transpose": "your {name} looks like the transpose of the right one",
-    "wrong_sign": "your {name} has the wrong sign (it is the negative of the right one)",
-    "missing_mean": "your {name} is N = {N} times too large: the loss is a mean over the batch, "
-                    "so divide by N",
-    "activation_not_preactivation": "your {name} takes sigma' at the activation a = sigma(z) "
-                                    "instead of at the pre-activation z",
-    "ignored_upstream": "your {name} ignores the upstream gradient: it is the local gradient "
-                        "alone; multiply it by the upstream gradient (chain rule)",
-    "momentum_order": "your update applies the momentum terms in the wrong order: first "
-                      "v = dw + momentum * v, then w = w - learning_rate * v",
-    "wrong_reg_factor": "your {name} uses reg * W for the regularization gradient; the "
-                        "derivative of reg * ||W||^2 is 2 * reg * W",
-    "bias_not_summed": "your {name} has one row per example: sum it over the batch (axis 0) "
-                       "so it has the shape of the bias",
-    "wrong_shape": "your {name} has the wrong shape: a gradient has exactly the shape of the "
-                   "variable it differentiates",
-    "not_backprop": "your {name} is computed by numerical differences of the forward pass, "
-                    "not by backpropagation",
-    "not_accumulated": "your {name} keeps only one of the gradients that flow into it: where a "
-                       "value is used twice, its gradients add (+=), they do not replace each other",
-    "missing_local_gradient": "your {name} passes the upstream gradient on without the local "
-                              "gradient (e.g. no sigma'(z) in a hidden layer's delta)",
-    "wrong_mask": "your {name} routes the gradient on the wrong condition or without its slope "
-                  "(ReLU: mask by x > 0, the forward's input, not by dout; leaky ReLU: alpha "
-                  "where x <= 0)",
-}
+_PHRASES: dict[str, str] = {name: MISTAKE_PHRASES[name] for name in MISTAKES}
+"""One source with the notebooks' public checks: `backprop_lib.checks.MISTAKE_PHRASES`."""
 
 
 OPERATIONS = {"matmul": "a matrix product (@)", "dot": "a matrix product (np.dot)",

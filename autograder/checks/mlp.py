@@ -291,7 +291,7 @@ def _loss_refs(args: dict) -> dict:
 
 # ----------------------------------------------------------------------------- evaluate
 def _grads_verdict(task: Task, outcome: Outcome, params: dict, refs: dict) -> Verdict:
-    slow = cost.too_slow(outcome, task.function)
+    slow = cost.too_slow(outcome, task.function, "gradients")
     if slow:
         return slow
     values = outcome.values

@@ -74,7 +74,7 @@ def test_check_shape_and_check_true(capsys):
     assert capsys.readouterr().out == "PASS dW: shape (4, 3)\nPASS tie: goes to x\n"
     with pytest.raises(AssertionError, match=r"FAIL dW: shape \(3, 4\), expected \(4, 3\)"):
         check_shape("dW", np.zeros((3, 4)), (4, 3))
-    with pytest.raises(AssertionError, match="FAIL tie: went to y"):
+    with pytest.raises(AssertionError, match="FAIL tie: expected: went to y; that does not hold"):  # issue 13
         check_true("tie", False, "went to y")
 
 

@@ -24,7 +24,11 @@ Common wrong answers (built here once; the grader's mistake diagnosis uses the s
 hands in, built from the expected one (negated, transposed, N times, 1/N times, summed over the
 batch), keyed by the grader's mistake names where one exists; `name_mistake(got, expected,
 variants)` says which of them `got` is; `shape_mistake(got_shape, expected_shape)` names a
-wrong shape (transposed, a bias gradient not summed over the batch).
+wrong shape (transposed, a bias gradient not summed over the batch). Every failing
+`check_close` / `check_gradient` / `check_shape` (and a shape error caught by `run_stub`) names
+the mistake it matches, with the sentence of `MISTAKE_PHRASES` that the grader's feedback uses:
+``FAIL affine_backward dW: relative error 1.3e+00 (must be < 1e-06); your dW looks like the
+transpose of the right one (missing_transpose)``.
 """
 from __future__ import annotations
 
@@ -46,6 +50,8 @@ __all__ = [
     "wrong_answer_variants",
     "name_mistake",
     "shape_mistake",
+    "MISTAKE_PHRASES",
+    "describe_mistake",
 ]
 
 
@@ -154,6 +160,60 @@ def shape_mistake(got: Sequence[int], expected: Sequence[int], bias: bool = Fals
     return "wrong_shape"
 
 
+MISTAKE_PHRASES: dict[str, str] = {
+    "missing_transpose": "your {name} looks like the transpose of the right one",
+    "wrong_sign": "your {name} has the wrong sign (it is the negative of the right one)",
+    "missing_mean": "your {name} is N = {N} times too large: the loss is a mean over the batch, "
+                    "so divide by N",
+    "extra_mean": "your {name} is N = {N} times too small: it is divided by N once too often",
+    "summed_over_batch": "your {name} is summed over the batch (axis 0): keep one row per example",
+    "activation_not_preactivation": "your {name} takes sigma' at the activation a = sigma(z) "
+                                    "instead of at the pre-activation z",
+    "ignored_upstream": "your {name} ignores the upstream gradient: it is the local gradient "
+                        "alone; multiply it by the upstream gradient (chain rule)",
+    "momentum_order": "your update applies the momentum terms in the wrong order: first "
+                      "v = dw + momentum * v, then w = w - learning_rate * v",
+    "wrong_reg_factor": "your {name} uses reg * W for the regularization gradient; the "
+                        "derivative of reg * ||W||^2 is 2 * reg * W",
+    "bias_not_summed": "your {name} has one row per example: sum it over the batch (axis 0) "
+                       "so it has the shape of the bias",
+    "wrong_shape": "your {name} has the wrong shape: a gradient has exactly the shape of the "
+                   "variable it differentiates",
+    "not_backprop": "your {name} is computed by numerical differences of the forward pass, "
+                    "not by backpropagation",
+    "not_accumulated": "your {name} keeps only one of the gradients that flow into it: where a "
+                       "value is used twice, its gradients add (+=), they do not replace each other",
+    "missing_local_gradient": "your {name} passes the upstream gradient on without the local "
+                              "gradient (e.g. no sigma'(z) in a hidden layer's delta)",
+    "wrong_mask": "your {name} routes the gradient on the wrong condition or without its slope "
+                  "(ReLU: mask by x > 0, the forward's input, not by dout; leaky ReLU: alpha "
+                  "where x <= 0)",
+}
+"""Mistake name -> the sentence the notebooks and the grader's feedback print ({name}: the
+output, {N}: the batch size). The grader's mistake names are a subset of these keys."""
+
+
+def describe_mistake(mistake: str, name: str, batch_size: int | None = None) -> str:
+    """The sentence for `mistake` in output `name`, e.g. "your dW looks like the transpose of
+    the right one". Raises ValueError for an unknown name."""
+    if mistake not in MISTAKE_PHRASES:
+        raise ValueError(f"unknown mistake {mistake!r}; expected one of {tuple(MISTAKE_PHRASES)}")
+    return MISTAKE_PHRASES[mistake].format(name=name, N=batch_size if batch_size else "N")
+
+
+def _output_name(label: str) -> str:
+    """'affine_backward dW (square)' -> 'dW' (the label's last word before any parentheses)."""
+    words = label.split("(")[0].split()
+    return words[-1] if words else label
+
+
+def _named(label: str, mistake: str | None, batch_size: int | None, name: str | None = None) -> str:
+    """'; <the mistake's sentence> (<name>)' or '' without a mistake."""
+    if not mistake:
+        return ""
+    return f"; {describe_mistake(mistake, name or _output_name(label), batch_size)} ({mistake})"
+
+
 # --------------------------------------------------------------------------- reporting
 
 
@@ -181,25 +241,37 @@ def _as_array(label: str, name: str, value: Any) -> np.ndarray:
         _fail(label, f"{name} is not an array of numbers: {type(value).__name__} {repr(value)[:80]}")
 
 
-def _compare(label: str, actual: Any, expected: Any, tol: float, metric: Callable, what: str) -> float:
-    """Shared body of check_close / check_gradient: shape, finiteness, then the error bound."""
+def _compare(label: str, actual: Any, expected: Any, tol: float, metric: Callable, what: str,
+             batch_size: int | None = None, name: str | None = None) -> float:
+    """Shared body of check_close / check_gradient: shape, finiteness, then the error bound.
+
+    A failure names the common mistake the answer matches, built from `expected` alone
+    (`wrong_answer_variants`, `shape_mistake`), e.g. "...; your dW looks like the transpose
+    of the right one (missing_transpose)"."""
     if not (isinstance(tol, (int, float)) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol!r}")
     a = _as_array(label, "actual", actual)
     e = _as_array(label, "expected", expected)
+    output = name or _output_name(label)
     if a.shape != e.shape:
-        _fail(label, f"shape {a.shape}, expected {e.shape}")
+        mistake = name_mistake(a, e, wrong_answer_variants(e, batch_size)) or shape_mistake(
+            a.shape, e.shape, bias=output.startswith("db"), batch_size=batch_size)
+        _fail(label, f"shape {a.shape}, expected {e.shape}" + _named(label, mistake, batch_size, name))
     if not np.all(np.isfinite(a)):
         _fail(label, f"{what} contains nan or inf")
     err = metric(a, e) if a.size else 0.0
-    _report(label, err < tol, f"relative error {err:.1e}" + ("" if err < tol else f" (must be < {tol:.0e})"))
+    if err >= tol:
+        mistake = name_mistake(a, e, wrong_answer_variants(e, batch_size))
+        _fail(label, f"relative error {err:.1e} (must be < {tol:.0e})" + _named(label, mistake, batch_size, name))
+    _report(label, True, f"relative error {err:.1e}")
     return err
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def check_close(label: str, actual: Any, expected: Any, tol: float = 1e-7) -> float:
+def check_close(label: str, actual: Any, expected: Any, tol: float = 1e-7, *,
+                batch_size: int | None = None, name: str | None = None) -> float:
     """Check a computed value against the expected one by the elementwise relative error.
 
     Args:
@@ -207,18 +279,23 @@ def check_close(label: str, actual: Any, expected: Any, tol: float = 1e-7) -> fl
         actual: the value the student's code produced (float or array of any shape).
         expected: the reference value, of the same shape as `actual`.
         tol: the check passes when ``rel_error(actual, expected) < tol``.
+        batch_size: N, when `expected` was computed from a batch of N rows: then N times,
+            1/N times and summed over the batch are named too.
+        name: the output's name in the mistake's sentence (default: the label's last word).
 
     Returns:
         The relative error (float).
 
     Raises:
-        AssertionError: with the FAIL line, on a shape mismatch, nan / inf, or an error >= tol.
+        AssertionError: with the FAIL line, on a shape mismatch, nan / inf, or an error >= tol
+            (naming the common mistake the answer matches, if any).
         ValueError: if `tol` is not a positive number.
     """
-    return _compare(label, actual, expected, tol, rel_error, "actual")
+    return _compare(label, actual, expected, tol, rel_error, "actual", batch_size, name)
 
 
-def check_gradient(label: str, analytic: Any, numerical: Any, tol: float = 1e-6) -> float:
+def check_gradient(label: str, analytic: Any, numerical: Any, tol: float = 1e-6, *,
+                   batch_size: int | None = None, name: str | None = None) -> float:
     """Check an analytic gradient against a numerical one, norm-wise (does not flake near zero).
 
     Args:
@@ -226,11 +303,12 @@ def check_gradient(label: str, analytic: Any, numerical: Any, tol: float = 1e-6)
         analytic: the backward pass's gradient, any shape.
         numerical: the centered-difference gradient, same shape as `analytic`.
         tol: passes when ``norm_rel_error(analytic, numerical) < tol``.
+        batch_size, name: as in `check_close` (the mistake named on a failure).
 
     Returns:
         The norm-wise relative error (float).
     """
-    return _compare(label, analytic, numerical, tol, norm_rel_error, "analytic gradient")
+    return _compare(label, analytic, numerical, tol, norm_rel_error, "analytic gradient", batch_size, name)
 
 
 def check_shape(label: str, actual: Any, expected_shape: tuple[int, ...]) -> None:
@@ -243,12 +321,26 @@ def check_shape(label: str, actual: Any, expected_shape: tuple[int, ...]) -> Non
     """
     expected_shape = tuple(int(n) for n in expected_shape)
     shape = np.shape(actual)
-    _report(label, shape == expected_shape, f"shape {shape}" + ("" if shape == expected_shape else f", expected {expected_shape}"))
+    if shape != expected_shape:
+        mistake = shape_mistake(shape, expected_shape, bias=_output_name(label).startswith("db"))
+        _fail(label, f"shape {shape}, expected {expected_shape}" + _named(label, mistake, None))
+    _report(label, True, f"shape {shape}")
 
 
-def check_true(label: str, condition: bool, detail: str) -> None:
-    """A yes / no check: PASS when `condition` holds; `detail` says what was checked or found."""
-    _report(label, bool(condition), detail)
+def check_true(label: str, condition: bool, detail: str, failed: str | None = None) -> None:
+    """A yes / no check: PASS when `condition` holds.
+
+    Args:
+        label: what is checked, e.g. ``"sgd leaves w alone"``.
+        condition: the property.
+        detail: the PASS line's detail, what holds (``"w is not modified in place"``).
+        failed: the FAIL line's detail, what was found instead (``"sgd changed w in place"``);
+            default ``"expected: <detail>; that does not hold"`` (a FAIL line never repeats
+            the passing sentence as if it were true).
+    """
+    if not condition:
+        _fail(label, failed if failed else f"expected: {detail}; that does not hold")
+    _report(label, True, detail)
 
 
 def check_raises(label: str, func: Callable, *args: Any, exception: type[BaseException] = ValueError, **kwargs: Any) -> None:
@@ -285,6 +377,25 @@ def run_stub(label: str, func: Callable, *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
     except NotImplementedError as err:
         _fail(label, not_implemented_message(err))
+    except ValueError as err:
+        shape = _raised_shape(err)
+        if shape is None:
+            raise
+        _fail(label, f"raised {type(err).__name__}: {err}" + shape)
+
+
+def _raised_shape(err: ValueError) -> str | None:
+    """The named mistake of a shape error: the library's GradShapeError (by its fields) or
+    numpy's matrix product of mismatched shapes; None for any other error."""
+    if type(err).__name__ == "GradShapeError":
+        name = str(getattr(err, "name", "gradient"))
+        mistake = shape_mistake(tuple(err.got), tuple(err.expected), bias=name.startswith("db"))
+        return _named(name, mistake, None, name)
+    text = str(err)
+    if text.startswith("matmul: Input operand") or (text.startswith("shapes (") and "not aligned" in text):
+        return ("; the shapes of a matrix product do not match: most often a missing or extra "
+                "transpose (missing_transpose)")
+    return None
 
 
 def check_gate(name: str, gate: Any, inputs: tuple, dout: Any, expected_out: Any, expected_grads: tuple,

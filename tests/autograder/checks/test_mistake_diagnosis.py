@@ -5,6 +5,8 @@ Submissions run in-process (trusted test code only), through tasks_for -> driver
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from backprop_lib import gates, init, layers, mlp
@@ -230,6 +232,36 @@ def test_wrong_shape():
 
     assert_named("affine_backward", {**LAYERS, "affine_backward": keepdims}, "wrong_shape")
     assert_named("squared_norm_backward", {**LAYERS, "squared_norm_backward": row_vector}, "wrong_shape")
+
+
+def test_issue_13_names_planted_in_process():
+    """The four names issue 13 added (the held-out bug set is tests/fixtures/student_bugs.py)."""
+    import sys as _sys
+    _sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from fixtures.numerical_backward import namespace as numerical
+
+    def relu_on_dout(dout, cache):
+        return dout * (dout > 0)
+    assert_named("relu_backward", {**LAYERS, "relu_backward": relu_on_dout}, "wrong_mask")
+
+    def maxout_one_branch(dout, cache):
+        x, W1, W2, first = cache
+        dz1, dz2 = dout * first, dout * ~first
+        return dz1 @ W1, dz1.T @ x, dz1.sum(axis=0), dz2.T @ x, dz2.sum(axis=0)
+    assert_named("maxout_backward", {**LAYERS, "maxout_backward": maxout_one_branch}, "not_accumulated")
+
+    def no_hidden_slope(dY, cache):
+        layer_caches, activation, output_activation = cache
+        L = len(layer_caches)
+        grads, upstream = {}, dY
+        for l in range(L, 0, -1):
+            A_prev, W, Z, act_cache = layer_caches[l - 1]
+            delta = layers.ACTIVATIONS[output_activation][1](upstream, act_cache) if l == L else upstream
+            grads[f"W{l}"], grads[f"b{l}"] = delta.T @ A_prev, delta.sum(axis=0)
+            upstream = delta @ W
+        return grads
+    assert_named("mlp_backward", {**A3, "mlp_backward": no_hidden_slope}, "missing_local_gradient")
+    assert_named("mse_loss", numerical("a2_vectorized"), "not_backprop")
 
 
 def test_every_contract_name_is_planted_above():

@@ -95,6 +95,29 @@ PLANTS: dict[str, Plant] = {p.mistake: p for p in [
     Plant("wrong_shape", A2, "sol_affine", "affine_backward",
           "    db = dout.sum(axis=0)\n",
           "    db = dout.sum(axis=0, keepdims=True)\n"),
+    # issue 13: the gradient from centred differences of the loss (right numbers, wrong cost)
+    Plant("not_backprop", A2, "sol_mse_loss", "mse_loss",
+          "    dpred = diff / N\n",
+          "    dpred = np.zeros_like(pred)\n"
+          "    for ix in np.ndindex(pred.shape):\n"
+          "        up, down = pred.copy(), pred.copy()\n"
+          "        up[ix] += 1e-5\n"
+          "        down[ix] -= 1e-5\n"
+          "        dpred[ix] = (0.5 * np.sum((up - target) ** 2) / N\n"
+          "                     - 0.5 * np.sum((down - target) ** 2) / N) / 2e-5\n"),
+    # x fans out to both pieces: its gradient keeps only the first
+    Plant("not_accumulated", A2, "sol_maxout", "maxout_backward",
+          "    dx = dz1 @ W1 + dz2 @ W2\n",
+          "    dx = dz1 @ W1\n"),
+    # masked by the upstream gradient instead of the forward's input
+    Plant("wrong_mask", A2, "sol_relu", "relu_backward",
+          "    dx = dout * (x > 0)\n",
+          "    dx = dout * (dout > 0)\n"),
+    # a hidden layer's delta without sigma'(Z): the upstream gradient passed on as it is
+    Plant("missing_local_gradient", A3, "sol_mlp_backward", "mlp_backward",
+          "        delta = backward(upstream, act_cache)\n",
+          "        delta = backward(upstream, act_cache) if l == L else upstream\n",
+          dependents=("mlp_loss",)),
 ]}
 
 # ... and the same kinds of mistakes in assignment 3's MLP (student id "a3_<mistake>"), where

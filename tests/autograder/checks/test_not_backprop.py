@@ -76,7 +76,7 @@ def test_numerical_backward_loses_every_gradient_check_named(assignment):
             if _is_gradient_check(function, task.check):
                 assert outcome.cpu_seconds > cost.MAX_CPU_SECONDS, (function, outcome.cpu_seconds)
                 assert verdict.fraction == 0.0 and verdict.mistake == "not_backprop", (function, verdict)
-                assert "numerical differences" in verdict.message
+                assert "numerical differences" in verdict.message, verdict.message
             else:  # the loss values are right, and keep their points
                 assert verdict.passed, (function, task.check, verdict.message)
 
