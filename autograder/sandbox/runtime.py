@@ -20,7 +20,7 @@ only module folders on the sandbox's `sys.path` are this standard library and th
 (`/grader`, see `stage.py`). Nothing else of the host's Python installations is reachable:
 `stage_runtime` refuses a runtime that holds any module of the kit (see `KIT_PACKAGES`).
 
-Files are hard-linked where the file system allows it (the runtime costs no space and about a
+Files are hard-linked where the file system allows it (the runtime costs no space and well under a
 second to stage), else copied with their times (so the bytecode stays valid). The cost is
 measured (`Runtime.seconds`) and paid once per grading process: `staged_runtime()` caches the
 runtime keyed by interpreter and numpy version and removes it when the process exits.
