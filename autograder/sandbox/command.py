@@ -2,7 +2,8 @@
 
 Hardened bubblewrap (the promised mode, `HARDENED`):
 - as an unprivileged host uid: the grader, when root, starts bubblewrap as uid/gid 65534 with
-  no groups (`uid.py`), because bubblewrap started by root maps the sandbox to host uid 0;
+  no groups (`uid.py`, through `setpriv`), because bubblewrap started by root maps the sandbox
+  to host uid 0;
 - in its own user namespace (`--unshare-user`; nested ones disabled with `--disable-userns`
   where bubblewrap has it), and its own mount, pid, network, ipc, uts and cgroup namespaces, a
   new session, every capability dropped, dying with the grader;
@@ -201,8 +202,8 @@ def bwrap_launch(bwrap: str, stage: Path, result_fd: int) -> Launch:
     fds.append(args_read)
     cmd = [bwrap, "--args", str(args_read), python, "-I", "-B", "/grader/worker.py",
            str(result_fd)]
-    return Launch(cmd, {"PATH": SANDBOX_ENV["PATH"]}, "/", fds,
-                  uid.popen_ids() if HARDENED else {},
+    cmd, popen = uid.as_sandbox_uid(cmd) if HARDENED else (cmd, {})
+    return Launch(cmd, {"PATH": SANDBOX_ENV["PATH"]}, "/", fds, popen,
                   b"".join(a.encode() + b"\0" for a in args), args_write)
 
 
@@ -220,8 +221,9 @@ def plain_launch(stage: Path, result_fd: int) -> Launch:
         env["LD_LIBRARY_PATH"] = ":".join([str(p) for p in libs.iterdir() if p.is_dir()
                                            and not p.name.startswith("python")] + [str(libs)])
         os.chown(tmp, *uid.dropped_ids())
-        popen = uid.popen_ids()
     cmd = [python, "-I", "-B", str(stage / "worker.py"), str(result_fd)]
+    if HARDENED:
+        cmd, popen = uid.as_sandbox_uid(cmd)
     return Launch(cmd, env, tmp, [result_fd], popen, tmp=tmp)
 
 

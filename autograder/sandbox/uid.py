@@ -29,6 +29,31 @@ def dropped_ids() -> tuple[int, int] | None:
     return (SANDBOX_UID, SANDBOX_GID) if os.geteuid() == 0 else None
 
 
+def as_sandbox_uid(cmd: list[str]) -> tuple[list[str], dict[str, object]]:
+    """`cmd` and `subprocess.Popen` keyword arguments that start it as the sandbox's uid.
+
+    When the grader is root this prefixes util-linux's `setpriv` (uid, gid, no groups, then
+    exec): `Popen(user=...)` would make Python fork() the whole grader instead of vfork(),
+    about 40 ms per sandbox with a grader of a few hundred MiB. Without `setpriv`, Popen's
+    `user`/`group`/`extra_groups` do the same. Otherwise `cmd` is unchanged.
+    """
+    ids = dropped_ids()
+    if ids is None:
+        return cmd, {}
+    setpriv = _setpriv()
+    if setpriv is None:
+        return cmd, popen_ids()
+    return [setpriv, f"--reuid={ids[0]}", f"--regid={ids[1]}", "--clear-groups", "--", *cmd], {}
+
+
+def _setpriv() -> str | None:
+    for folder in ("/usr/bin", "/bin", "/usr/sbin", "/sbin"):
+        path = os.path.join(folder, "setpriv")
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
 def popen_ids() -> dict[str, object]:
     """Keyword arguments for `subprocess.Popen` that drop root before the child executes.
 
