@@ -35,14 +35,24 @@ pytestmark = [
 ]
 
 QUIET_LAB = {  # server side: no news feed, never ask PyPI for a newer JupyterLab
-    "LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"},
+    "LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
+               "expose_app_in_browser": True},  # window.jupyterapp: wait for the kernel, run commands
 }
+KERNEL_READY = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle'
+        && window.jupyterapp.commands.isEnabled('notebook:run-all-cells'); }"""
+ALL_RAN = """n => { const p = [...window.jupyterapp.shell.currentWidget.node
+        .querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim());
+    return p.length === n && p.every(t => /^\\[\\d+\\]:$/.test(t)); }"""
 QUIET_SETTINGS = {  # front end: the same, no extension manager (it lists PyPI)
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"checkForUpdates": False, "fetchNews": "false"},
     "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
-    # start the notebook's own kernel (Python 3) without the "Select Kernel" dialog
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"autoStartDefaultKernel": True},
+    # start the notebook's own kernel (Python 3) without the "Select Kernel" dialog, and render
+    # every cell (no windowing: a cell scrolled out of view still has its output in the page)
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
+        {"autoStartDefaultKernel": True, "windowingMode": "none"},
 }
 
 
@@ -146,14 +156,14 @@ def test_run_all_then_a_slider_redraws_the_figure_without_console_errors(lab, br
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}", timeout=90_000)
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
-    page.locator(".jp-Notebook").first.click()  # focus the notebook: its commands are enabled
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=90_000)
+    page.wait_for_function(KERNEL_READY, timeout=90_000)
+    n_code = page.locator(".jp-CodeCell").count()
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")  # Run > Run All Cells
     images = page.locator(".jp-OutputArea-output img.widget-image")
     try:
-        images.nth(2).wait_for(state="visible", timeout=120_000)  # all three figures at the defaults
+        page.wait_for_function(ALL_RAN, arg=n_code, timeout=120_000, polling=500)
+        images.nth(2).wait_for(state="visible", timeout=60_000)  # all three figures at the defaults
     except Exception:
         page.screenshot(path=str(tmp_path / "run-all.png"), full_page=True)
         print("screenshot:", tmp_path / "run-all.png", "console errors:", errors)
