@@ -15,14 +15,18 @@ kurtosis   |kurtosis - 3| <= 0.35               sqrt(24 / n) <= 0.026          >
 
 so a correct initializer never fails (a 9-SE deviation has probability below 1e-18), while a wrong fan (fan_out
 for fan_in, or their sum for He), a uniform draw or a missing sqrt fails. Checks:
-``xavier``, ``he``, ``small``, ``large``, ``float_std`` (a float std), and ``seeded`` (the
+``xavier``, ``he``, ``small``, ``large``, ``float_std`` (a float std), ``exact_draw`` (on the
+he run: W equals ``std * rng.standard_normal(shape)`` of the seeded rng, the docstring's rule
+that the public check tests with fixed numbers), and ``seeded`` (the
 same rng seed gives the same W). `statistics` is shared with `mlp` (``init_mlp``).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .core import Outcome, Task, Verdict
+from backprop_lib import init as ref
+
+from .core import FLOOR_EXACT, TOL_EXACT, Outcome, Task, Verdict, compare
 
 FUNCTIONS: tuple[str, ...] = ("init_weights",)
 SCHEMES: tuple[str, ...] = ("xavier", "he", "small", "large", "float_std")
@@ -87,6 +91,7 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
                 "seed": int(rng.integers(0, 2**31))}
         tasks.append(Task(function, check, "init_weights", args))
     tasks.append(Task(function, "seeded", "init_weights", tasks[0].args))
+    tasks.append(Task(function, "exact_draw", "init_weights", tasks[1].args))
     return tasks
 
 
@@ -105,4 +110,7 @@ def evaluate(task: Task, outcome: Outcome) -> Verdict:
             return Verdict(1.0, True, "the same rng seed gives the same W, ok")
         return Verdict(0.0, False, "two calls with generators of the same seed gave different W: "
                                    "draw from the rng passed in, not from np.random")
+    if task.check == "exact_draw":  # the docstring's rule, as the public check has it
+        want = ref.init_weights(shape, args["scheme"], np.random.default_rng(int(args["seed"])))
+        return compare(values, "W", want, name="W", tol=TOL_EXACT, floor=FLOOR_EXACT)
     return statistics(W, args["scheme"])

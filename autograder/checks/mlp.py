@@ -3,7 +3,8 @@
 - ``init_mlp``: ``keys_shapes`` (exactly W1, b1, ..., WL, bL; W^l of shape (n_l, n_{l-1});
   zero biases), ``xavier_statistics`` and ``he_statistics`` (every W^l by `init.statistics`,
   layers of >= 36 000 weights), ``seeded`` (the same seed gives the same params, another seed
-  other ones).
+  other ones), ``exact_draw`` (the params equal the docstring's draw: one
+  ``default_rng(seed)`` drawing W1, W2, ... in order, as the public check tests).
 - ``mlp_forward``: Y against the reference for a sigmoid net, a ReLU net, and a tanh net with
   a sigmoid output layer (checks ``sigmoid``, ``relu``, ``tanh_sigmoid_output``).
 - ``mlp_backward``: run after the student's ``mlp_forward`` (its cache), with a random dY;
@@ -36,8 +37,8 @@ from backprop_lib import mlp as ref
 
 from .mistakes import Context
 from . import cost, inputs
-from .core import (FLOOR_GRAD, FLOOR_VALUE, TOL_GRAD, TOL_VALUE, Outcome, Task, Verdict, combine,
-                   compare, memo)
+from .core import (FLOOR_EXACT, FLOOR_GRAD, FLOOR_VALUE, TOL_EXACT, TOL_GRAD, TOL_VALUE, Outcome,
+                   Task, Verdict, combine, compare, memo)
 from .numeric import numerical_gradient
 from .init import statistics
 
@@ -149,7 +150,8 @@ def tasks_for(function: str, rng: np.random.Generator) -> list[Task]:
         return [Task(function, "keys_shapes", "init_mlp", xavier),
                 Task(function, "xavier_statistics", "init_mlp", xavier),
                 Task(function, "he_statistics", "init_mlp", he),
-                Task(function, "seeded", "init_mlp", xavier)]
+                Task(function, "seeded", "init_mlp", xavier),
+                Task(function, "exact_draw", "init_mlp", xavier)]
     tasks = []
     if function == "mlp_forward":
         for check, (activation, output) in FORWARD_RUNS.items():
@@ -336,6 +338,10 @@ def _init_mlp_verdict(task: Task, values: dict) -> Verdict:
             return Verdict(0.5, False, f"keys and shapes ok, but biases must start at zero: "
                                        f"{', '.join(nonzero)} are not")
         return Verdict(1.0, True, "keys, shapes and zero biases ok")
+    if task.check == "exact_draw":  # the docstring's rule: one default_rng(seed) draws W1, W2, ...
+        want = ref.init_mlp(sizes, init=task.args["init"], seed=int(task.args["seed"]))
+        return combine([compare(values, f"param_{k}", v, name=k, tol=TOL_EXACT, floor=FLOOR_EXACT)
+                        for k, v in want.items()])
     if task.check == "seeded":
         again = {k[6:]: v for k, v in values.items() if k.startswith("again_")}
         other = {k[6:]: v for k, v in values.items() if k.startswith("other_")}

@@ -12,45 +12,16 @@ earlier call changed in place is reported by the check right after that call.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
 
 from backprop_lib import layers, optim, diagnostics, mlp
 from backprop_lib.validate import check_grad_shape
-
-REPO = Path(__file__).resolve().parents[2]
-MODULES = {"a2_vectorized": ("gradcheck", "layers"), "a3_mlp": ("gradcheck", "layers", "init", "mlp"),
-           "a4_momentum": ("optim", "mlp"), "a5_vanishing": ("optim", "mlp", "diagnostics")}
-
-
-def _release_namespace(assignment: str) -> tuple[dict, dict[str, str]]:
-    """(namespace after the release's imports and given cells with the reference functions,
-    public check cell id -> its code)."""
-    nb = nbformat.read(REPO / "notebooks" / assignment / f"{assignment}.ipynb", as_version=4)
-    ns: dict = {}
-    tests: dict[str, str] = {}
-    for module in MODULES[assignment]:  # the student's answers, before given cells use them
-        lib = importlib.import_module(f"backprop_lib.{module}")
-        ns.update({k: v for k, v in vars(lib).items() if callable(v) and not k.startswith("__")})
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        kit = cell.metadata.get("kit", {})
-        code = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
-        if kit.get("role") == "imports" or cell.get("id", "").startswith("given"):
-            exec(compile(code, cell.get("id", "cell"), "exec"), ns)  # noqa: S102 - the release's own code
-        elif kit.get("functions"):
-            tests[cell.id] = code
-    return ns, tests
-
+from fixtures.release_cells import MODULES, release_namespace
 
 def _run(assignment: str, cell: str, **plant) -> str:
-    ns, tests = _release_namespace(assignment)
+    ns, tests = release_namespace(assignment)
     ns.update(plant)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -101,7 +72,7 @@ def test_a_shape_error_raised_by_the_library_is_named_too():
 
 def test_the_correct_release_functions_pass_every_public_check():
     for assignment in MODULES:
-        ns, tests = _release_namespace(assignment)
+        ns, tests = release_namespace(assignment)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             for cell, code in tests.items():
