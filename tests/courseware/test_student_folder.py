@@ -44,7 +44,8 @@ def student_python(tmp_path_factory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("student-python")
     venv = base / "venv"
     constraints = base / "constraints.txt"
-    constraints.write_text("".join(f"{d.metadata['Name']}=={d.version}\n" for d in importlib.metadata.distributions()))
+    names = sorted({d.metadata["Name"].lower() for d in importlib.metadata.distributions()})  # may list a name twice
+    constraints.write_text("".join(f"{name}=={importlib.metadata.version(name)}\n" for name in names))
     uv = [sys.executable, "-m", "uv"]
     subprocess.run([*uv, "venv", "-q", "-p", sys.executable, str(venv)], check=True, timeout=120)
     install = [*uv, "pip", "install", "-q", "--compile-bytecode", "-p", str(venv / "bin" / "python"),
@@ -119,6 +120,7 @@ def test_answer_scan_can_fail(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the first one builds the student venv
 @pytest.mark.parametrize("a", ASSIGNMENTS)
 def test_folder_alone_with_the_work_done_runs_top_to_bottom(a, tmp_path, monkeypatch, student_python):
     from nbclient import NotebookClient

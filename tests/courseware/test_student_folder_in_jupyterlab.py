@@ -36,6 +36,7 @@ KERNEL_READY = """() => { const w = window.jupyterapp && window.jupyterapp.shell
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(900),
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"headless Chromium not found at {CHROMIUM}: "
                                                           "apt-get install chromium (.ci/run does)"),
 ]
