@@ -2,46 +2,27 @@
 errors, a screenshot renders. Skipped, with the reason, where Chromium or Playwright is missing."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from autograder.outputs import feedback, report
+from fixtures.browser import chromium, console_errors, needs_chromium
 from fixtures.outputs import class_results
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
-                       reason=f"headless Chromium not found at {CHROMIUM}: install it "
-                              "(apt-get install chromium, as .ci/run does) to run the browser tests"),
-]
+pytestmark = [needs_chromium]
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"]
-    if os.geteuid() == 0:
-        args.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-    with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
-            headless=True, args=args, timeout=90_000)
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
-        context.close()
 
 
 def _open(context, path: Path, screenshot: Path) -> tuple[list, list[str]]:
     """(images as [complete, naturalWidth, alt], console errors) after loading `path`."""
     page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = console_errors(page)
     page.goto(path.resolve().as_uri(), wait_until="load", timeout=60_000)
     images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
     page.screenshot(path=str(screenshot), full_page=True)
