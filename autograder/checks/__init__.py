@@ -29,6 +29,7 @@ from types import ModuleType
 import numpy as np
 
 from .. import registry
+from . import cost
 from .core import Outcome, Task, Verdict, failed_outcome
 
 __all__ = ["Task", "Outcome", "Verdict", "tasks_for", "evaluate", "known_functions",
@@ -69,9 +70,16 @@ def evaluate(task: Task, outcome: Outcome) -> Verdict:
 
     A run that produced no numbers fails with its error; numbers that cannot be compared
     (wrong shapes, NaN) fail with a message; never raises for anything the student returned.
+    A cost run that timed out after burning more CPU than `cost.MAX_CPU_SECONDS` is named
+    `not_backprop` (on a busy machine a numerical backward can reach the wall limit first).
     """
     module = _module(task.function)
     if not outcome.ok:
+        if outcome.kind == "timeout" and task.args.get("cpu_timed"):
+            slow = cost.too_slow(outcome, task.function, task.check)
+            if slow is not None:
+                slow.message = f"{outcome.error or 'timed out'}: {slow.message}"
+                return slow
         return failed_outcome(task, outcome, batch_size=_batch_size(task))
     try:
         verdict = module.evaluate(task, outcome)

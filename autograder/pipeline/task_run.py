@@ -93,6 +93,12 @@ class TaskRun:
     def _fail(self, p: _Planned, error: str, kind: str = "crash") -> Any:
         return self.outcome(ok=False, values={}, error=error, kind=kind)
 
+    @staticmethod
+    def _cpu_since(sandbox: Sandbox, before: float | None) -> dict[str, float]:
+        """``{"cpu_seconds": ...}``: the sandbox's CPU time since `before` (None: not timed)."""
+        after = cpu_time.tree_cpu_seconds(sandbox.proc.pid) if before is not None else None
+        return {"cpu_seconds": after - before} if after is not None else {}
+
     def _read(self, sandbox: Sandbox, deadline: float, max_bytes: int):
         """One frame within `deadline` and `max_bytes` (and what is left of the notebook's)."""
         frame = sandbox.read_frame(deadline, self.stop, max_bytes=min(max_bytes, self.bytes_left))
@@ -194,7 +200,9 @@ class TaskRun:
                             q, "not run: the notebook ran out of time", "timeout"))
                     return
                 message = f"timed out after {seconds:g} s"
-                outcomes[p.index] = self._fail(p, message, "timeout")
+                # a cost run that ran out of time still says how much CPU it had burnt by then
+                outcomes[p.index] = self.outcome(ok=False, values={}, error=message, kind="timeout",
+                                                 **self._cpu_since(sandbox, cpu_before))
                 for q in pending:  # the function's other checks would hang too: skip them
                     if q.function == p.function:
                         outcomes.setdefault(q.index, self._fail(
@@ -208,8 +216,7 @@ class TaskRun:
             ok = frame.get("ok") is True
             error = str(frame.get("error", ""))[:wire.MAX_MESSAGE_CHARS]
             shape = None if ok else wire.shape_fields(frame.get("shape"))  # GradShapeError's numbers
-            cpu_after = cpu_time.tree_cpu_seconds(sandbox.proc.pid) if cpu_before is not None else None
-            cpu = {"cpu_seconds": cpu_after - cpu_before} if cpu_after is not None else {}
+            cpu = self._cpu_since(sandbox, cpu_before)
             outcomes[p.index] = self.outcome(ok=ok, values=values if ok else {}, error=error,
                                              kind="" if ok else str(frame.get("kind", "exception"))[:40],
                                              **({"shape": shape} if shape else {}), **cpu)

@@ -197,3 +197,16 @@ def test_through_the_sandbox_numerical_loses_and_correct_keeps(tmp_path):
             html = (out / "feedback" / "numerical" / f"{assignment}.html").read_text(encoding="utf-8")
             assert "not_backprop" in html and "numerical differences" in html
 
+
+
+@pytest.mark.parametrize("cpu, named", [(2.4, True), (0.01, False), (None, False)])
+def test_a_cost_run_that_times_out_is_named_by_the_cpu_it_burnt(cpu, named):
+    # on a busy machine a numerical backward can reach the check's wall limit before it
+    # returns: the grader still read the sandbox's CPU time, and that decides the name
+    task = next(t for t in checks.tasks_for("affine_backward", np.random.default_rng(0))
+                if t.args.get("cpu_timed"))
+    outcome = checks.Outcome(False, {}, "timed out after 5 s", "timeout", cpu_seconds=cpu)
+    verdict = checks.evaluate(task, outcome)
+    assert verdict.fraction == 0.0 and not verdict.passed
+    assert (verdict.mistake == "not_backprop") is named
+    assert verdict.message.startswith("timed out after 5 s" if named else "affine_backward did not finish")
