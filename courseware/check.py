@@ -1,6 +1,6 @@
 """`check`: regenerate solutions and releases in a temporary folder and diff with the repository.
 
-CI runs it (tests/test_courseware_check.py): a commit whose notebooks were not regenerated
+CI runs it (tests/courseware/test_release_pipeline.py): a commit whose notebooks were not regenerated
 after a library or solution edit fails, with the list of files to regenerate.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ A kernel costs a second or two to start; the release tests run a notebook dozens
 per mutated solution region), so they execute the cells with `exec` in a fresh namespace instead,
 after IPython's own input transformation (so ``%magics`` parse; they are then ignored), with
 matplotlib's non-interactive backend. Solution notebooks are still run with a real kernel
-(nbclient) by tests/test_solutions.py.
+(nbclient) by tests/courseware/test_solution_notebooks.py.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What the release tests inspect: solution regions, hidden-test lines, mutants, import closures.
 
-Used by tests/test_solutions.py (generic over every ``solutions/<a>``); kept here so the
+Used by tests/courseware/test_solution_notebooks.py (generic over every ``solutions/<a>``); kept here so the
 tests read as a list of promises and the mechanics are reusable from a shell.
 """
 from __future__ import annotations
