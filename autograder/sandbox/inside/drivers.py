@@ -3,8 +3,9 @@
 `run(ns, driver, args)` calls the student's functions named in `args` with the inputs in
 `args` and returns the outputs as plain float64 arrays, ``{name: ndarray}``. Everything else
 (references, numerical gradients, scores) happens in the grader's process, in
-`autograder/checks/`. This file is copied next to the sandbox worker and imports only numpy
-and the standard library, never `backprop_lib` and nothing of the grader.
+`autograder/checks/`. This file is copied next to the sandbox worker and imports only numpy,
+the standard library and its sibling `calls.py` (how a call's inputs and outputs are handled),
+never `backprop_lib` and nothing of the grader.
 
 Conventions of `args` (built by `autograder/checks/`; only str/int/float/bool/None and
 float64 / int64 arrays): ``fn`` names the graded function or class; positional inputs are
@@ -19,173 +20,95 @@ Arrays of the wrong shape, NaN or inf are returned as they are: the checks judge
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 import numpy as np
 
-MAX_ELEMENTS = 2_000_000
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
+if __package__:  # imported by the grader (tests): the package's own calls module
+    from . import calls
+else:  # in the sandbox: calls.py lies next to this file (the stage copies sandbox/inside/ whole)
+    import calls  # noqa: E402
 
-
-class NotDefined(NameError):
-    """A function the task needs is not in the student's namespace."""
-
-
-# ----------------------------------------------------------------------------- helpers
-def _get(ns: dict, name: str) -> Any:
-    if name not in ns:
-        raise NotDefined(f"{name} is not defined (it must keep its name and signature)")
-    return ns[name]
-
-
-def _copy(value: Any) -> Any:
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-def _changed(passed: Any, original: Any) -> float:
-    """1.0 when the array handed to the student's code no longer equals its original (it was
-    written in place), else 0.0. The checks grade the promise "inputs are not modified"."""
-    if not isinstance(passed, np.ndarray) or not isinstance(original, np.ndarray):
-        return 0.0
-    return 0.0 if passed.shape == original.shape and np.array_equal(passed, original, equal_nan=True) else 1.0
-
-
-def _aliased(result: Any, passed: list) -> float:
-    """1.0 when the student's returned array shares memory with an array handed in (a result
-    promised to be a new array that is the input itself, or a view of it), else 0.0."""
-    if not isinstance(result, np.ndarray):
-        return 0.0
-    return float(any(isinstance(a, np.ndarray) and np.shares_memory(result, a) for a in passed))
-
-
-def _array(value: Any, what: str) -> np.ndarray:
-    """`value` as a new float64 array, or ValueError saying what it was instead."""
-    if isinstance(value, (str, bytes, dict)) or value is None:
-        raise ValueError(f"{what} must be a number or an array of numbers, got {type(value).__name__}")
-    try:
-        array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be a number or an array of numbers, got "
-                         f"{type(value).__name__} ({exc})") from None
-    if array.size > MAX_ELEMENTS:
-        raise ValueError(f"{what} has {array.size} entries, far more than expected")
-    return array
-
-
-def _unpack(result: Any, count: int, what: str) -> tuple:
-    """`result` as a tuple of exactly `count` items (a function that must return a tuple)."""
-    if isinstance(result, (tuple, list)) and len(result) == count:
-        return tuple(result)
-    got = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
-    raise ValueError(f"{what} must return {count} values, got {got}")
-
-
-def _inputs(args: dict) -> list:
-    return [_copy(args[f"in{i}"]) for i in range(int(args["n_in"]))]
-
-
-def _kwargs(args: dict) -> dict:
-    return {key[3:]: _copy(value) for key, value in args.items() if key.startswith("kw_")}
-
-
-def _prefixed(args: dict, prefix: str) -> dict[str, np.ndarray]:
-    return {key[len(prefix):]: _copy(value) for key, value in sorted(args.items())
-            if key.startswith(prefix)}
-
-
-def _dict_out(result: Any, prefix: str, what: str) -> dict[str, np.ndarray]:
-    """A dict of arrays returned by the student -> {prefix + key: float64 array}."""
-    if not isinstance(result, dict):
-        raise ValueError(f"{what} must be a dict, got {type(result).__name__}")
-    if len(result) > 64:
-        raise ValueError(f"{what} has {len(result)} keys, far more than expected")
-    out = {}
-    for key, value in result.items():
-        if not isinstance(key, str) or not _KEY.match(key):
-            raise ValueError(f"{what} has a key {key!r}; keys are names like 'W1', 'b1'")
-        out[prefix + key] = _array(value, f"{what}[{key!r}]")
-    return out
-
+NotDefined = calls.NotDefined
 
 # ----------------------------------------------------------------------------- drivers
 def gate(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """Construct gate class ``fn`` (with ``ctor`` when not None), forward(in0, ...), then
     backward(dout0, ...). Returns ``out0`` (``out1`` when the gate has ``n_out`` = 2 outputs)
     and ``d0, d1, ...``, one gradient per input."""
-    cls = _get(ns, args["fn"])
+    cls = calls.get(ns, args["fn"])
     ctor = args.get("ctor")
     gate_obj = cls(ctor) if ctor is not None else cls()
     n_in, n_out = int(args["n_in"]), int(args.get("n_out", 1))
-    out = gate_obj.forward(*_inputs(args))
+    out = gate_obj.forward(*calls.inputs(args))
     values: dict[str, np.ndarray] = {}
     if n_out == 1:
-        values["out0"] = _array(out, f"{args['fn']}.forward's output")
+        values["out0"] = calls.as_array(out, f"{args['fn']}.forward's output")
     else:
-        for i, item in enumerate(_unpack(out, n_out, f"{args['fn']}.forward")):
-            values[f"out{i}"] = _array(item, f"{args['fn']}.forward's output {i + 1}")
-    grads = gate_obj.backward(*[_copy(args[f"dout{i}"]) for i in range(n_out)])
+        for i, item in enumerate(calls.unpack(out, n_out, f"{args['fn']}.forward")):
+            values[f"out{i}"] = calls.as_array(item, f"{args['fn']}.forward's output {i + 1}")
+    grads = gate_obj.backward(*[calls.fresh(args[f"dout{i}"]) for i in range(n_out)])
     if n_in == 1 and not isinstance(grads, (tuple, list)):
         grads = (grads,)  # a bare gradient for a one-input gate: accepted
-    for i, grad in enumerate(_unpack(grads, n_in, f"{args['fn']}.backward")):
-        values[f"d{i}"] = _array(grad, f"{args['fn']}.backward's gradient {i + 1}")
+    for i, grad in enumerate(calls.unpack(grads, n_in, f"{args['fn']}.backward")):
+        values[f"d{i}"] = calls.as_array(grad, f"{args['fn']}.backward's gradient {i + 1}")
     return values
 
 
 def forward(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``out, cache = fn(in0, ..., **kw)``. Returns ``out``."""
-    result = _get(ns, args["fn"])(*_inputs(args), **_kwargs(args))
-    out, _cache = _unpack(result, 2, args["fn"])
-    return {"out": _array(out, f"{args['fn']}'s out")}
+    result = calls.get(ns, args["fn"])(*calls.inputs(args), **calls.kwargs(args))
+    out, _cache = calls.unpack(result, 2, args["fn"])
+    return {"out": calls.as_array(out, f"{args['fn']}'s out")}
 
 
 def forward_backward(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``out, cache = fwd(in0, ..., **kw)`` then ``bwd(dout, cache)`` with ``n_grads`` results.
 
     Returns ``out`` and ``g0, g1, ...`` (a single gradient may come back bare)."""
-    fwd, bwd = _get(ns, args["fwd"]), _get(ns, args["fn"])
-    out, cache = _unpack(fwd(*_inputs(args), **_kwargs(args)), 2, args["fwd"])
-    values = {"out": _array(out, f"{args['fwd']}'s out")}
+    fwd, bwd = calls.get(ns, args["fwd"]), calls.get(ns, args["fn"])
+    out, cache = calls.unpack(fwd(*calls.inputs(args), **calls.kwargs(args)), 2, args["fwd"])
+    values = {"out": calls.as_array(out, f"{args['fwd']}'s out")}
     n_grads = int(args["n_grads"])
-    dout = _copy(args["dout"])
+    dout = calls.fresh(args["dout"])
     grads = bwd(dout, cache)
     if n_grads == 1 and not isinstance(grads, (tuple, list)):
         grads = (grads,)
-    for i, grad in enumerate(_unpack(grads, n_grads, args["fn"])):
-        values[f"g{i}"] = _array(grad, f"{args['fn']}'s gradient {i + 1}")
+    for i, grad in enumerate(calls.unpack(grads, n_grads, args["fn"])):
+        values[f"g{i}"] = calls.as_array(grad, f"{args['fn']}'s gradient {i + 1}")
     if "big_n_in" in args:  # the cost run: large inputs, the same calls (see checks/cost.py)
-        big = [_copy(args[f"big_in{i}"]) for i in range(int(args["big_n_in"]))]
-        _out, big_cache = _unpack(fwd(*big, **_kwargs(args)), 2, args["fwd"])
-        big_grads = bwd(_copy(args["big_dout"]), big_cache)
+        big = [calls.fresh(args[f"big_in{i}"]) for i in range(int(args["big_n_in"]))]
+        _out, big_cache = calls.unpack(fwd(*big, **calls.kwargs(args)), 2, args["fwd"])
+        big_grads = bwd(calls.fresh(args["big_dout"]), big_cache)
         if n_grads == 1 and not isinstance(big_grads, (tuple, list)):
             big_grads = (big_grads,)
-        for i, grad in enumerate(_unpack(big_grads, n_grads, args["fn"])):
-            values[f"big_g{i}"] = _array(grad, f"{args['fn']}'s gradient {i + 1}")
+        for i, grad in enumerate(calls.unpack(big_grads, n_grads, args["fn"])):
+            values[f"big_g{i}"] = calls.as_array(grad, f"{args['fn']}'s gradient {i + 1}")
     return values
 
 
 def loss(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``loss, dscores = fn(in0, in1)``. Returns ``loss`` and ``dscores``."""
-    fn = _get(ns, args["fn"])
-    passed = _inputs(args)
-    value, grad = _unpack(fn(*passed), 2, args["fn"])
-    values = {"loss": _array(value, f"{args['fn']}'s loss"),
-              "dscores": _array(grad, f"{args['fn']}'s gradient"),
-              "inputs_changed": np.array(max(_changed(passed[i], args[f"in{i}"]) for i in range(2)))}
+    fn = calls.get(ns, args["fn"])
+    passed = calls.inputs(args)
+    value, grad = calls.unpack(fn(*passed), 2, args["fn"])
+    values = {"loss": calls.as_array(value, f"{args['fn']}'s loss"),
+              "dscores": calls.as_array(grad, f"{args['fn']}'s gradient"),
+              "inputs_changed": np.array(max(calls.changed(passed[i], args[f"in{i}"]) for i in range(2)))}
     if "big_in0" in args:  # the cost run: a large batch (see checks/cost.py)
-        _value, big_grad = _unpack(fn(_copy(args["big_in0"]), _copy(args["big_in1"])), 2, args["fn"])
-        values["big_dscores"] = _array(big_grad, f"{args['fn']}'s gradient")
+        _value, big_grad = calls.unpack(fn(calls.fresh(args["big_in0"]), calls.fresh(args["big_in1"])), 2, args["fn"])
+        values["big_dscores"] = calls.as_array(big_grad, f"{args['fn']}'s gradient")
     return values
 
 
 def l2(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``loss, dweights = fn([in0, in1, ...], reg)``. Returns ``loss`` and ``g0, g1, ...``."""
-    weights = _inputs(args)
-    value, grads = _unpack(_get(ns, args["fn"])(weights, args["reg"]), 2, args["fn"])
-    grads = _unpack(grads, len(weights), f"{args['fn']}'s dweights")
-    values = {"loss": _array(value, f"{args['fn']}'s loss")}
+    weights = calls.inputs(args)
+    value, grads = calls.unpack(calls.get(ns, args["fn"])(weights, args["reg"]), 2, args["fn"])
+    grads = calls.unpack(grads, len(weights), f"{args['fn']}'s dweights")
+    values = {"loss": calls.as_array(value, f"{args['fn']}'s loss")}
     for i, grad in enumerate(grads):
-        values[f"g{i}"] = _array(grad, f"{args['fn']}'s dweights[{i}]")
+        values[f"g{i}"] = calls.as_array(grad, f"{args['fn']}'s dweights[{i}]")
     return values
 
 
@@ -216,8 +139,8 @@ def numerical_gradient(ns: dict, args: dict) -> dict[str, np.ndarray]:
     f = _known_scalar_function(args)
     if args.get("raise_after") is not None:
         return _restored_after_raise(ns, args, f, x, kwargs)
-    grad = _get(ns, args["fn"])(f, x, **kwargs)
-    return {"grad": _array(grad, f"{args['fn']}'s gradient"), "x_after": _array(x, "x")}
+    grad = calls.get(ns, args["fn"])(f, x, **kwargs)
+    return {"grad": calls.as_array(grad, f"{args['fn']}'s gradient"), "x_after": calls.as_array(x, "x")}
 
 
 class _Planned(Exception):
@@ -228,22 +151,22 @@ def _restored_after_raise(ns: dict, args: dict, f: Callable, x: np.ndarray, kwar
     """``fn(g, x)`` where g raises on its ``raise_after + 1``-th call: x must be restored anyway.
 
     Returns ``raised`` (1.0 when the error reached the caller) and ``x_after``."""
-    calls = [0]
+    made = [0]  # calls of f so far
 
     def g(v: np.ndarray) -> Any:
-        calls[0] += 1
-        if calls[0] > int(args["raise_after"]):
+        made[0] += 1
+        if made[0] > int(args["raise_after"]):
             raise _Planned("f failed on purpose")
         return f(v)
     try:
         if "dout" in kwargs:
-            _get(ns, args["fn"])(g, x, kwargs["dout"])
+            calls.get(ns, args["fn"])(g, x, kwargs["dout"])
         else:
-            _get(ns, args["fn"])(g, x, **kwargs)
+            calls.get(ns, args["fn"])(g, x, **kwargs)
         raised = 0.0
     except _Planned:
         raised = 1.0
-    return {"raised": np.array(raised), "x_after": _array(x, "x")}
+    return {"raised": np.array(raised), "x_after": calls.as_array(x, "x")}
 
 
 def numerical_gradient_array(ns: dict, args: dict) -> dict[str, np.ndarray]:
@@ -252,20 +175,20 @@ def numerical_gradient_array(ns: dict, args: dict) -> dict[str, np.ndarray]:
     if args.get("raise_after") is not None:
         array_f = _known_array_function(args)
         return _restored_after_raise(ns, args, array_f, x, {"dout": args["dout"].copy()})
-    grad = _get(ns, args["fn"])(_known_array_function(args), x, args["dout"].copy())
-    return {"grad": _array(grad, f"{args['fn']}'s gradient"), "x_after": _array(x, "x")}
+    grad = calls.get(ns, args["fn"])(_known_array_function(args), x, args["dout"].copy())
+    return {"grad": calls.as_array(grad, f"{args['fn']}'s gradient"), "x_after": calls.as_array(x, "x")}
 
 
 def init_weights(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``fn((fan_out, fan_in), scheme, default_rng(seed))`` twice with the same seed.
 
     Returns ``W`` and ``W_again`` (a seeded initializer gives the same W twice)."""
-    fn = _get(ns, args["fn"])
+    fn = calls.get(ns, args["fn"])
     shape = (int(args["fan_out"]), int(args["fan_in"]))
     values = {}
     for key in ("W", "W_again"):
         W = fn(shape, args["scheme"], np.random.default_rng(int(args["seed"])))
-        values[key] = _array(W, f"{args['fn']}'s W")
+        values[key] = calls.as_array(W, f"{args['fn']}'s W")
     return values
 
 
@@ -273,39 +196,39 @@ def init_mlp(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``fn(sizes, init, seed)`` twice with ``seed``, once with ``seed + 1``.
 
     Returns ``param_<key>``, ``again_<key>`` and ``other_<key>`` for every key returned."""
-    fn = _get(ns, args["fn"])
+    fn = calls.get(ns, args["fn"])
     sizes = [int(n) for n in args["sizes"]]
     seed = int(args["seed"])
     values = {}
     for prefix, s in (("param_", seed), ("again_", seed), ("other_", seed + 1)):
-        values.update(_dict_out(fn(list(sizes), args["init"], s), prefix, f"{args['fn']}'s params"))
+        values.update(calls.dict_out(fn(list(sizes), args["init"], s), prefix, f"{args['fn']}'s params"))
     return values
 
 
 def mlp_forward(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``Y, cache = fn(params, X, activation=..., output_activation=...)``. Returns ``Y``."""
-    result = _get(ns, args["fn"])(_prefixed(args, "param_"), args["X"].copy(),
+    result = calls.get(ns, args["fn"])(calls.prefixed(args, "param_"), args["X"].copy(),
                                    activation=args["activation"],
                                    output_activation=args["output_activation"])
-    Y, _cache = _unpack(result, 2, args["fn"])
-    return {"Y": _array(Y, f"{args['fn']}'s Y")}
+    Y, _cache = calls.unpack(result, 2, args["fn"])
+    return {"Y": calls.as_array(Y, f"{args['fn']}'s Y")}
 
 
 def mlp_backward(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """The student's ``mlp_forward`` for the cache, then ``fn(dY, cache)``. Returns ``grad_<key>``."""
-    forward_fn = _get(ns, "mlp_forward")
-    result = forward_fn(_prefixed(args, "param_"), args["X"].copy(), activation=args["activation"],
+    forward_fn = calls.get(ns, "mlp_forward")
+    result = forward_fn(calls.prefixed(args, "param_"), args["X"].copy(), activation=args["activation"],
                         output_activation=args["output_activation"])
-    _Y, cache = _unpack(result, 2, "mlp_forward")
+    _Y, cache = calls.unpack(result, 2, "mlp_forward")
     dY = args["dY"].copy()
-    grads = _get(ns, args["fn"])(dY, cache)
-    values = _dict_out(grads, "grad_", f"{args['fn']}'s grads")
+    grads = calls.get(ns, args["fn"])(dY, cache)
+    values = calls.dict_out(grads, "grad_", f"{args['fn']}'s grads")
     if "big_X" in args:  # the cost run: a wide net (see checks/cost.py)
-        big = forward_fn(_prefixed(args, "bigparam_"), args["big_X"].copy(), activation=args["activation"],
+        big = forward_fn(calls.prefixed(args, "bigparam_"), args["big_X"].copy(), activation=args["activation"],
                          output_activation=args["output_activation"])
-        _Y, big_cache = _unpack(big, 2, "mlp_forward")
-        big_grads = _get(ns, args["fn"])(args["big_dY"].copy(), big_cache)
-        values.update(_dict_out(big_grads, "big_grad_", f"{args['fn']}'s grads"))
+        _Y, big_cache = calls.unpack(big, 2, "mlp_forward")
+        big_grads = calls.get(ns, args["fn"])(args["big_dY"].copy(), big_cache)
+        values.update(calls.dict_out(big_grads, "big_grad_", f"{args['fn']}'s grads"))
     return values
 
 
@@ -313,16 +236,16 @@ def mlp_loss(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``loss, grads = fn(params, X, y, activation=..., loss=..., reg=...)``.
 
     Returns ``loss`` and ``grad_<key>``."""
-    result = _get(ns, args["fn"])(_prefixed(args, "param_"), args["X"].copy(), args["y"].copy(),
+    result = calls.get(ns, args["fn"])(calls.prefixed(args, "param_"), args["X"].copy(), args["y"].copy(),
                                    activation=args["activation"], loss=args["loss"], reg=args["reg"])
-    value, grads = _unpack(result, 2, args["fn"])
-    values = {"loss": _array(value, f"{args['fn']}'s loss"),
-              **_dict_out(grads, "grad_", f"{args['fn']}'s grads")}
+    value, grads = calls.unpack(result, 2, args["fn"])
+    values = {"loss": calls.as_array(value, f"{args['fn']}'s loss"),
+              **calls.dict_out(grads, "grad_", f"{args['fn']}'s grads")}
     if "big_X" in args:  # the cost run: a wide net (see checks/cost.py)
-        big = _get(ns, args["fn"])(_prefixed(args, "bigparam_"), args["big_X"].copy(), args["big_y"].copy(),
+        big = calls.get(ns, args["fn"])(calls.prefixed(args, "bigparam_"), args["big_X"].copy(), args["big_y"].copy(),
                                     activation=args["activation"], loss=args["loss"], reg=args["reg"])
-        _value, big_grads = _unpack(big, 2, args["fn"])
-        values.update(_dict_out(big_grads, "big_grad_", f"{args['fn']}'s grads"))
+        _value, big_grads = calls.unpack(big, 2, args["fn"])
+        values.update(calls.dict_out(big_grads, "big_grad_", f"{args['fn']}'s grads"))
     return values
 
 
@@ -334,7 +257,7 @@ def update_steps(ns: dict, args: dict) -> dict[str, np.ndarray]:
     step), ``velocity`` when the last config holds one, ``inputs_changed`` (shape (3,): the
     number of steps that wrote into the w, the dw and the velocity handed in) and ``aliased``
     (the number of steps that returned a next_w sharing memory with w)."""
-    fn = _get(ns, args["fn"])
+    fn = calls.get(ns, args["fn"])
     w = args["w"].copy()
     config: Any = {key: args[key] for key in ("learning_rate", "momentum") if args.get(key) is not None}
     if args.get("velocity") is not None:
@@ -342,19 +265,19 @@ def update_steps(ns: dict, args: dict) -> dict[str, np.ndarray]:
     steps, changed, aliased = [], np.zeros(3), 0.0
     for t in range(args["dws"].shape[0]):
         dw, velocity = args["dws"][t].copy(), config.get("velocity")
-        originals = [_copy(w), _copy(dw), _copy(velocity)]
+        originals = [calls.fresh(w), calls.fresh(dw), calls.fresh(velocity)]
         passed_w = w
-        w, config = _unpack(fn(w, dw, config), 2, args["fn"])
-        changed += [_changed(a, b) for a, b in zip((passed_w, dw, velocity), originals)]
-        aliased += _aliased(w, [passed_w])
+        w, config = calls.unpack(fn(w, dw, config), 2, args["fn"])
+        changed += [calls.changed(a, b) for a, b in zip((passed_w, dw, velocity), originals)]
+        aliased += calls.aliased(w, [passed_w])
         if not isinstance(config, dict):
             raise ValueError(f"{args['fn']} must return (next_w, config) with config a dict, "
                              f"got {type(config).__name__}")
-        steps.append(_array(w, f"{args['fn']}'s next_w"))
-    values = {"ws": _array(steps, f"{args['fn']}'s next_w"), "inputs_changed": changed,
+        steps.append(calls.as_array(w, f"{args['fn']}'s next_w"))
+    values = {"ws": calls.as_array(steps, f"{args['fn']}'s next_w"), "inputs_changed": changed,
               "aliased": np.array(aliased)}
     if config.get("velocity") is not None:
-        values["velocity"] = _array(config["velocity"], "config['velocity']")
+        values["velocity"] = calls.as_array(config["velocity"], "config['velocity']")
     return values
 
 
@@ -363,15 +286,15 @@ def minibatches(ns: dict, args: dict) -> dict[str, np.ndarray]:
 
     Returns ``X_order`` and ``y_order`` (the batches concatenated) and ``sizes``."""
     X, y = args["X"].copy(), args["y"].copy()
-    batches = _get(ns, args["fn"])(X, y, int(args["batch_size"]), np.random.default_rng(int(args["seed"])))
+    batches = calls.get(ns, args["fn"])(X, y, int(args["batch_size"]), np.random.default_rng(int(args["seed"])))
     xs, ys, sizes = [], [], []
     for i, batch in enumerate(batches):
         if i >= 4 * X.shape[0]:
             raise ValueError(f"{args['fn']} yielded more than {4 * X.shape[0]} batches for "
                              f"{X.shape[0]} examples")
-        X_batch, y_batch = _unpack(batch, 2, f"each batch of {args['fn']}")
-        X_batch = _array(X_batch, "X_batch")
-        y_batch = _array(y_batch, "y_batch")
+        X_batch, y_batch = calls.unpack(batch, 2, f"each batch of {args['fn']}")
+        X_batch = calls.as_array(X_batch, "X_batch")
+        y_batch = calls.as_array(y_batch, "y_batch")
         if X_batch.ndim != 2 or X_batch.shape[1] != X.shape[1] or y_batch.shape != X_batch.shape[:1]:
             raise ValueError(f"a batch must be (X_batch of shape (B, {X.shape[1]}), y_batch of "
                              f"shape (B,)), got shapes {X_batch.shape} and {y_batch.shape}")
@@ -386,21 +309,21 @@ def minibatches(ns: dict, args: dict) -> dict[str, np.ndarray]:
 
 def grad_norms(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``fn(grads)``. Returns ``norms``."""
-    return {"norms": _array(_get(ns, args["fn"])(_prefixed(args, "grad_")), f"{args['fn']}'s result")}
+    return {"norms": calls.as_array(calls.get(ns, args["fn"])(calls.prefixed(args, "grad_")), f"{args['fn']}'s result")}
 
 
 def clip(ns: dict, args: dict) -> dict[str, np.ndarray]:
     """``fn(grads, max_norm)``. Returns ``grad_<key>`` of the clipped grads, ``inputs_changed``
     (how many input arrays were written in place) and ``aliased`` (how many returned arrays
     share memory with an input array: the result must be new arrays)."""
-    grads = _prefixed(args, "grad_")
+    grads = calls.prefixed(args, "grad_")
     originals = {key: value.copy() for key, value in grads.items()}
     inputs = list(grads.values())
-    result = _get(ns, args["fn"])(grads, args["max_norm"])
-    values = _dict_out(result, "grad_", f"{args['fn']}'s result")
-    values["inputs_changed"] = np.array(sum(_changed(grads.get(k), originals[k]) for k in originals)
+    result = calls.get(ns, args["fn"])(grads, args["max_norm"])
+    values = calls.dict_out(result, "grad_", f"{args['fn']}'s result")
+    values["inputs_changed"] = np.array(sum(calls.changed(grads.get(k), originals[k]) for k in originals)
                                         + float(set(grads) != set(originals)))
-    values["aliased"] = np.array(sum(_aliased(v, inputs) for v in result.values()))
+    values["aliased"] = np.array(sum(calls.aliased(v, inputs) for v in result.values()))
     return values
 
 

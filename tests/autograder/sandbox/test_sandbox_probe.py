@@ -8,7 +8,7 @@ allowed set, in full:
   the stage read-only at `/grader`, a fresh `/proc` with `/proc/sys` read-only, the device
   nodes, `/dev/pts`, and the private `/tmp`; host paths of mounts only the run's temp folders;
 - files: the runtime (`/usr/bin/python3`, `/usr/lib/python3.X/`, shared libraries, the loader),
-  the stage (worker, wire, drivers, the assignment's allowed `backprop_lib` modules), devices;
+  the stage (worker, wire, calls, drivers, the assignment's allowed `backprop_lib` modules), devices;
 - writable: `/tmp` and the device nodes; no sysctl; no network;
 - every system call of `ALWAYS_FAILS` fails: EPERM from the filter (ENOSYS for clone3);
 - identity: `sys.prefix` `/usr`, numpy under it, the sandbox's fixed environment, and no
@@ -47,7 +47,7 @@ ALLOWED_FILES = re.compile(
     r"|/usr/lib/python3\.\d+/.+"
     r"|/usr/lib/[\w-]+-linux-gnu/lib[\w.+-]+\.so[.\d]*"
     r"|/usr/lib64/ld-linux[\w.-]+"
-    r"|/grader/(__pycache__/)?(worker|wire|drivers)\.(py|cpython-\d+\.pyc)"
+    r"|/grader/(__pycache__/)?(worker|wire|calls|drivers)\.(py|cpython-\d+\.pyc)"
     r"|/grader/backprop_lib/(__pycache__/)?\w+\.(py|cpython-\d+\.pyc)"
     r"|/dev/\w+)$")
 WRITABLE = DEVICES | {"/dev/ptmx", "/dev/pts/ptmx", "/dev/stdin", "/dev/stdout", "/dev/stderr",
@@ -101,7 +101,7 @@ def assert_within_allowed_set(report: dict, library: set[str]) -> None:
     assert ident["numpy"].startswith("/usr/lib/python3.") and ident["cwd"] == "/tmp"
     assert all(p == "/grader" or p.startswith("/usr/lib/python3") for p in ident["path"])
     assert set(ident["environ"]) <= set(SANDBOX_ENV) | {"PWD"}
-    assert ident["grader"] == ["__pycache__", "backprop_lib", "drivers.py", "wire.py",
+    assert ident["grader"] == ["__pycache__", "backprop_lib", "calls.py", "drivers.py", "wire.py",
                                "worker.py"]
     staged = {name[:-3] for name in ident["grader_library"] if name.endswith(".py")}
     assert staged == library | {"__init__"}, staged

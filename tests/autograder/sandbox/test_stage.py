@@ -13,8 +13,8 @@ def test_stage_holds_only_the_inside_modules_and_allowed_library_modules(tmp_pat
     assert {"__init__.py", "checks.py"} <= names
     assert "layers.py" not in names and "gradcheck.py" not in names  # a2's own graded modules
     assert "gates.py" in names  # a1's reference is released by then
-    assert {p.name for p in a2_stage.iterdir()} == {"worker.py", "wire.py", "drivers.py", "backprop_lib",
-                                                    "__pycache__"}
+    assert {p.name for p in a2_stage.iterdir()} == {"worker.py", "wire.py", "calls.py", "drivers.py",
+                                                    "backprop_lib", "__pycache__"}
     assert (a2_stage / "backprop_lib" / "__pycache__").is_dir()  # bytecode, compiled once
 
 
