@@ -176,7 +176,13 @@ class TaskRun:
             opened = time.monotonic()
             deadline = min(opened + seconds, wall_end)
             # a task that asks for it gets the sandbox's CPU time, read from /proc (checks/cost.py)
+            # (the worker waits for the release, so the window holds this task's work alone)
             cpu_before = cpu_time.tree_cpu_seconds(sandbox.proc.pid) if p.task.args.get("cpu_timed") else None
+            if cpu_before is not None and not sandbox.release_timed_task():
+                # a result came before the task was released: the student's code ran ahead
+                outcomes[p.index] = self._fail(p, "the notebook's code ran this cost-timed task "
+                                                  "before the grader released it", "exception")
+                return  # restart for the rest
             try:
                 frame = self._read(sandbox, deadline, self.work.result_limit(key))
             except SandboxEnded as ended:

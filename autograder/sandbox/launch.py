@@ -189,12 +189,29 @@ class Sandbox:
                 pass
 
     def _send(self, request: dict[str, Any], blob: bytes) -> None:
-        head = json.dumps(request).encode()
+        # stdin stays open: a cost-timed task waits for `release_timed_task`'s byte
+        head = json.dumps({**request, "blob_bytes": len(blob)}).encode()
         try:
             self.proc.stdin.write(struct.pack("<Q", len(head)) + head + blob)
-            self.proc.stdin.close()
+            self.proc.stdin.flush()
         except (OSError, ValueError):
             pass  # the worker died before reading: its frames say so (EOF)
+
+    def release_timed_task(self) -> bool:
+        """Let the worker start its next cost-timed task (it waits for one byte on stdin).
+
+        Call it right after reading the sandbox's CPU time. Returns False when the worker had
+        not waited: a result is already there before the task was released, so its CPU time
+        cannot be attributed (`checks/cost.py` fails such a run).
+        """
+        self._feeder.join(timeout=10)
+        early = bool(self._buffer) or bool(select.select([self._results], [], [], 0)[0])
+        try:
+            self.proc.stdin.write(b"\x01")
+            self.proc.stdin.flush()
+        except (OSError, ValueError):
+            pass  # the worker is gone: its frames say so (EOF)
+        return not early
 
     def read_frame(self, deadline: float, stop: threading.Event | None = None,
                    max_bytes: int | None = None) -> Frame | None:

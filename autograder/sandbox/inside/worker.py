@@ -6,7 +6,7 @@ and `drivers`, never anything of the trusted side.
 
 Protocol (one request in, one frame per event out):
 
-- stdin: ``u64 length | JSON request | array blob``. The request is
+- stdin: ``u64 length | JSON request | array blob`` (``blob_bytes`` long), then one byte per cost-timed task, the grader's release of it. The request is
   ``{"cells": [{"name", "source"}], "tasks": [{"index", "function", "driver", "args"}],
   "limits": {"memory_bytes", "cpu_seconds", "processes", "file_bytes"}}``; an array argument
   appears in ``args`` as ``{"__array__": [dtype, shape, offset, nbytes]}`` into the blob.
@@ -154,17 +154,28 @@ def _die_with_parent() -> None:
 def _read_request(stream: BinaryIO) -> tuple[dict[str, Any], bytes]:
     (length,) = struct.unpack("<Q", stream.read(8))
     request = json.loads(stream.read(length))
-    blob = stream.read()
+    blob = stream.read(request["blob_bytes"]) if "blob_bytes" in request else stream.read()
     return request, blob
+
+
+def _wait_for_release(fd: int, read: Any) -> None:
+    """Block until the grader releases a cost-timed task (one byte), so that the sandbox's CPU
+    time the grader reads around it is that task's alone; EOF (the grader is gone) releases."""
+    try:
+        read(fd, 1)
+    except OSError:
+        pass
 
 
 def main(argv: list[str]) -> int:
     result_fd = int(argv[1])
     _die_with_parent()
     request, blob = _read_request(sys.stdin.buffer)
+    release_fd = os.dup(0)  # the grader's releases of cost-timed tasks; the student sees /dev/null
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
+    read = os.read
     _set_limits(request.get("limits", {}))
 
     import numpy as np  # noqa: F401  (imported once, before the student's code)
@@ -196,6 +207,8 @@ def main(argv: list[str]) -> int:
         header: dict[str, Any] = {"event": "task", "index": task["index"], "ok": False,
                                   "error": "", "kind": "", "arrays": {}}
         data = b""
+        if task["args"].get("cpu_timed"):
+            _wait_for_release(release_fd, read)
         if task["function"] not in ns:
             header.update(kind="not_defined", error=f"{task['function']} is not defined")
         else:
