@@ -95,9 +95,13 @@ class TaskRun:
 
     @staticmethod
     def _cpu_since(sandbox: Sandbox, before: float | None) -> dict[str, float]:
-        """``{"cpu_seconds": ...}``: the sandbox's CPU time since `before` (None: not timed)."""
+        """``{"cpu_seconds": ...}``: the sandbox's CPU time since `before`; ``{}`` when not timed
+        (`before` None) or not readable (the sandbox is gone, or its total fell: a process
+        that spent the time ended outside the count)."""
         after = cpu_time.tree_cpu_seconds(sandbox.proc.pid) if before is not None else None
-        return {"cpu_seconds": after - before} if after is not None else {}
+        if after is None or after < before:
+            return {}
+        return {"cpu_seconds": after - before}
 
     def _read(self, sandbox: Sandbox, deadline: float, max_bytes: int):
         """One frame within `deadline` and `max_bytes` (and what is left of the notebook's)."""
@@ -176,7 +180,8 @@ class TaskRun:
             opened = time.monotonic()
             deadline = min(opened + seconds, wall_end)
             # a task that asks for it gets the sandbox's CPU time, read from /proc (checks/cost.py)
-            # (the worker waits for the release, so the window holds this task's work alone)
+            # (the worker waits for the release before the task and for the acknowledgement after
+            # its result, so the window holds this task's work alone, read from live processes)
             cpu_before = cpu_time.tree_cpu_seconds(sandbox.proc.pid) if p.task.args.get("cpu_timed") else None
             if cpu_before is not None and not sandbox.release_timed_task():
                 # a result came before the task was released: the student's code ran ahead
@@ -223,6 +228,13 @@ class TaskRun:
             error = str(frame.get("error", ""))[:wire.MAX_MESSAGE_CHARS]
             shape = None if ok else wire.shape_fields(frame.get("shape"))  # GradShapeError's numbers
             cpu = self._cpu_since(sandbox, cpu_before)
+            if cpu_before is not None:
+                if not cpu:  # never for a worker that waits as it should (it is idle, alive)
+                    outcomes[p.index] = self._fail(p, "the notebook's process ended before the "
+                                                      "grader could read the CPU time of this "
+                                                      "cost-timed task")
+                    return  # restart for the rest
+                sandbox.acknowledge_timed_task()
             outcomes[p.index] = self.outcome(ok=ok, values=values if ok else {}, error=error,
                                              kind="" if ok else str(frame.get("kind", "exception"))[:40],
                                              **({"shape": shape} if shape else {}), **cpu)

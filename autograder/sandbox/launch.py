@@ -189,7 +189,8 @@ class Sandbox:
                 pass
 
     def _send(self, request: dict[str, Any], blob: bytes) -> None:
-        # stdin stays open: a cost-timed task waits for `release_timed_task`'s byte
+        # stdin stays open: a cost-timed task waits for `release_timed_task`'s byte, and after
+        # its result for `acknowledge_timed_task`'s
         head = json.dumps({**request, "blob_bytes": len(blob)}).encode()
         try:
             self.proc.stdin.write(struct.pack("<Q", len(head)) + head + blob)
@@ -206,12 +207,20 @@ class Sandbox:
         """
         self._feeder.join(timeout=10)
         early = bool(self._buffer) or bool(select.select([self._results], [], [], 0)[0])
+        self._send_byte()
+        return not early
+
+    def acknowledge_timed_task(self) -> None:
+        """Let the worker go on after a cost-timed task's result (it waits for one byte on
+        stdin, so its processes are alive, idle, while the grader reads their CPU time)."""
+        self._send_byte()
+
+    def _send_byte(self) -> None:
         try:
             self.proc.stdin.write(b"\x01")
             self.proc.stdin.flush()
         except (OSError, ValueError):
             pass  # the worker is gone: its frames say so (EOF)
-        return not early
 
     def read_frame(self, deadline: float, stop: threading.Event | None = None,
                    max_bytes: int | None = None) -> Frame | None:

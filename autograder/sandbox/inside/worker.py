@@ -6,7 +6,8 @@ and `drivers`, never anything of the trusted side.
 
 Protocol (one request in, one frame per event out):
 
-- stdin: ``u64 length | JSON request | array blob`` (``blob_bytes`` long), then one byte per cost-timed task, the grader's release of it. The request is
+- stdin: ``u64 length | JSON request | array blob`` (``blob_bytes`` long), then two bytes per cost-timed task: the grader's
+  release of it, and after its result the grader's acknowledgement (the CPU time is read). The request is
   ``{"cells": [{"name", "source"}], "tasks": [{"index", "function", "driver", "args"}],
   "limits": {"memory_bytes", "cpu_seconds", "processes", "file_bytes"}}``; an array argument
   appears in ``args`` as ``{"__array__": [dtype, shape, offset, nbytes]}`` into the blob.
@@ -159,8 +160,10 @@ def _read_request(stream: BinaryIO) -> tuple[dict[str, Any], bytes]:
 
 
 def _wait_for_release(fd: int, read: Any) -> None:
-    """Block until the grader releases a cost-timed task (one byte), so that the sandbox's CPU
-    time the grader reads around it is that task's alone; EOF (the grader is gone) releases."""
+    """Block until the grader's next byte: before a cost-timed task (its release) and after its
+    result (the acknowledgement that the CPU time was read), so that the sandbox's CPU time the
+    grader reads around the task is that task's alone, read while every process that spent it
+    is still alive; EOF (the grader is gone) releases."""
     try:
         read(fd, 1)
     except OSError:
@@ -231,6 +234,10 @@ def main(argv: list[str]) -> int:
         except BaseException as exc:  # e.g. the header held something JSON cannot encode
             write(result_fd, {"event": "task", "index": task["index"], "ok": False,
                               "kind": "exception", "error": describe(exc), "arrays": {}})
+        if task["args"].get("cpu_timed"):
+            # stay, idle, until the grader has read the CPU time after this result: a worker
+            # that ran on (or ended, after its last task) would take that time with it
+            _wait_for_release(release_fd, read)
     return 0
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import io
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -210,3 +211,46 @@ def test_a_cost_run_that_times_out_is_named_by_the_cpu_it_burnt(cpu, named):
     assert verdict.fraction == 0.0 and not verdict.passed
     assert (verdict.mistake == "not_backprop") is named
     assert verdict.message.startswith("timed out after 5 s" if named else "affine_backward did not finish")
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_the_cpu_time_is_read_while_the_worker_waits_even_after_its_last_task(tmp_path, monkeypatch):
+    # The grader reads the sandbox's CPU time after a cost-timed task's result. A worker that
+    # ran on (or ended, after its last task) before that read took the time with it: the
+    # sandbox's processes were gone, the reading fell to 0 and a numerical backward passed
+    # (a flaky full mark in CI). The worker now waits for the grader's acknowledgement, so a
+    # grader slowed before every reading still sees all of it.
+    from autograder.pipeline import task_run
+    from autograder.pipeline.run import grade_class
+    from autograder.sandbox.launch import bwrap_skip_reason
+    from tools.demo_class import as_submitted
+
+    skip = bwrap_skip_reason()
+    if skip:
+        pytest.skip(skip)
+    read = task_run.cpu_time.tree_cpu_seconds
+    readings: list[float | None] = []
+
+    def slow_read(pid):
+        time.sleep(0.3)  # long enough for an unblocked worker to finish and its sandbox to end
+        readings.append(read(pid))
+        return readings[-1]
+
+    monkeypatch.setattr(task_run.cpu_time, "tree_cpu_seconds", slow_read)
+    a = "a2_vectorized"
+    for sid, nb in (("numerical", _planted(a)), ("correct", as_submitted(
+            nbformat.read(REPO / "solutions" / a / f"{a}.ipynb", as_version=4)))):
+        (tmp_path / "submitted" / sid / a).mkdir(parents=True)
+        nbformat.write(nb, tmp_path / "submitted" / sid / a / f"{a}.ipynb")
+    grade_class(tmp_path / "submitted", tmp_path / "out", solutions=REPO / "solutions", jobs=1,
+                progress=False, outputs=False, stream=io.StringIO())
+    assert readings and None not in readings
+    bad = read_result(tmp_path / "out" / "results" / "numerical" / f"{a}.json")
+    rows = [r for r in bad["checks"] if r["function"] in COST_FUNCTIONS[a]
+            and _is_gradient_check(r["function"], r["check"])]
+    assert rows and all(r["points"] == 0 for r in rows), [r for r in rows if r["points"]]
+    named = {r["function"] for r in rows if r["mistake"] == "not_backprop"}
+    assert len(named) >= len(COST_FUNCTIONS[a]) - 1, named
+    good = read_result(tmp_path / "out" / "results" / "correct" / f"{a}.json")
+    assert good["auto_score"] == good["auto_max_score"], [r for r in good["checks"] if not r["passed"]]
