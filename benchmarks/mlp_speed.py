@@ -8,24 +8,39 @@ and ``sgd_momentum`` for every parameter. PyTorch's is ``nn.Linear`` / ``nn.ReLU
 one process on the same shapes and the same number of BLAS / intra-op threads, their timings
 interleaved (ours, torch, torch, ours, ...) so a busy machine slows both alike.
 
-    .venv/bin/python benchmarks/mlp_speed.py [--threads 1 2] [--steps 20] [--repeats 15] [--json FILE]
+    .venv/bin/python benchmarks/mlp_speed.py [--threads 1 2] [--steps 20] [--repeats 15]
+                                             [--pause 0.25] [--json FILE]
 
 Prints, per (threads, dtype): milliseconds per step of both (median over repeats of the mean
 over ``--steps`` steps, and the range over repeats), the ratio ours / torch (below 1: ours is
-faster), the share of the machine's GEMM peak each step reaches (the peak is measured in the
-same run with one large product, the better of numpy's and torch's BLAS), and a breakdown of
-each step into forward, loss, backward and update (medians of per-step phase times) with the
-minor page faults per step and the time of the step's matrix products alone in that library's
-BLAS (the floor of forward + backward). Also the load average, the BLAS and allocator environment variables
-and threadpoolctl's report (which OpenBLAS kernel runs), so two runs can be compared. Needs
-torch (benchmarks/requirements.txt); without it only our timings are printed.
+faster; also the ratio of the two fastest repetitions), the share of the machine's GEMM peak
+each step reaches (the peak is measured in the same run with one large product, the better of
+numpy's and torch's BLAS), and a breakdown of each step into forward, loss, backward and
+update (medians of per-step phase times) with the minor page faults per step and the time of
+the step's matrix products alone in that library's BLAS (the floor of forward + backward), and
+what limits ours: the ratio it would reach if everything but its products were free, and where
+the rest of the gap to torch lies, phase by phase. Also the load average, the BLAS and
+allocator environment variables and threadpoolctl's report (which OpenBLAS kernel runs), so
+two runs can be compared. Needs torch (benchmarks/requirements.txt); without it only our
+timings are printed.
 
-Page faults: glibc hands a freed block of more than about twice the largest block it has
-unmapped so far back to the kernel, so a fresh process that keeps allocating float64 arrays of
-1.6 MB (W1, dW1, its velocity) may fault in their 392 pages again every step; float32 halves
-them and stays under the threshold. The peaks are therefore measured after every step is timed
-(freeing their 19 MB arrays raises the threshold). ``MALLOC_TRIM_THRESHOLD_=268435456
-MALLOC_MMAP_THRESHOLD_=67108864`` in the environment keeps the memory for both libraries.
+Idle threads: after a call, OpenBLAS's worker threads spin (sched_yield) for about 2^28
+cycles, ~0.1 s, before they sleep, and torch's OpenMP threads spin too. Timed back to back,
+the second library of a pair runs against the first's spinning threads on a 2-core machine
+(torch's 2-thread float64 step measured 2.1-7.7 ms that way, against 2.1-3.1 ms after a
+pause). So every timed block (steps, phases, products, peaks) starts after ``--pause``
+seconds idle; a real program runs one of the two, not both.
+
+Page faults: importing backprop_lib fixes glibc's malloc thresholds
+(``backprop_lib.keep_freed_arrays``), so each step reuses the memory the step before freed;
+before, a fresh process gave the freed top of its heap back to the kernel and faulted in
+100-570 pages a float64 step (~1 ms; W1, dW1 and the velocity are 1.6 MB each). Both
+libraries share the process, so torch runs under the same thresholds. The faults per step are
+still printed; ``GLIBC_TUNABLES=glibc.malloc.perturb=0`` in the environment (a malloc tunable
+at its default value: glibc behaves as it always does, and the package leaves the allocator to
+a user who set one) shows what they cost. The peaks are
+measured after every step is timed (where the thresholds are left to glibc, freeing their 19 MB
+arrays would raise them).
 
 Where OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set machine-wide, benchmark the kernel numpy
 picks itself by unsetting both for this command alone: ``env -u OPENBLAS_CORETYPE -u
@@ -45,6 +60,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import backprop_lib  # noqa: E402
 from backprop_lib.layers import softmax_loss  # noqa: E402
 from backprop_lib.mlp import init_mlp, mlp_backward, mlp_forward, mlp_loss  # noqa: E402
 from backprop_lib.optim import sgd_momentum  # noqa: E402
@@ -172,6 +188,12 @@ class Products:
                 delta @ W
 
 
+def settle(pause: float) -> None:
+    """Sleep ``pause`` s so the other library's idle BLAS / OpenMP threads stop spinning."""
+    if pause > 0:
+        time.sleep(pause)
+
+
 def seconds_per_step(step, steps: int) -> tuple[float, int]:
     """Mean seconds per step over ``steps`` steps, and the minor page faults they caused."""
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -182,9 +204,10 @@ def seconds_per_step(step, steps: int) -> tuple[float, int]:
     return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
 
 
-def gemm_peak(dtype_name: str, torch=None, n: int = 1536) -> dict[str, float]:
+def gemm_peak(dtype_name: str, torch=None, n: int = 1536, pause: float = 0.0) -> dict[str, float]:
     """GFLOP/s of one n x n by n x n product (best of 3) in numpy's BLAS and torch's."""
     def best(run) -> float:
+        settle(pause)
         run()
         seconds = []
         for _ in range(3):
@@ -201,7 +224,8 @@ def gemm_peak(dtype_name: str, torch=None, n: int = 1536) -> dict[str, float]:
     return peak
 
 
-def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int) -> dict:
+def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int,
+            pause: float = 0.0) -> dict:
     """Ours and torch at one setting: step medians and ranges, page faults, phase medians."""
     ours = OursStep(np.dtype(dtype_name))
     theirs = TorchStep(torch, getattr(torch, dtype_name)) if torch else None
@@ -217,10 +241,12 @@ def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int) -> d
     for r in range(repeats):
         order = list(runners) if r % 2 == 0 else list(runners)[::-1]
         for name in order:
+            settle(pause)
             seconds, n_faults = seconds_per_step(runners[name], steps)
             times[name].append(seconds)
             faults[name] += n_faults
         for name in order:
+            settle(pause)
             phases[name].extend(runners[name].phases() for _ in range(steps // 4 + 1))
             product_times[name].append(seconds_per_step(products[name], steps // 4 + 1)[0])
     ours_dtypes = ours.dtypes()
@@ -236,16 +262,35 @@ def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int) -> d
         }
     if theirs:
         row["ratio"] = row["ours"]["ms"] / row["torch"]["ms"]
+        row["ratio_of_best"] = row["ours"]["ms_range"][0] / row["torch"]["ms_range"][0]
+        row["limits"] = limits(row)
     return row
 
 
-def add_peak(row: dict, torch) -> None:
+def limits(row: dict) -> dict:
+    """What keeps ours / torch where it is, from the row's medians.
+
+    ``products_floor``: ours / torch if everything of ours but its products cost nothing
+    (ours' products alone over torch's whole step). ``gap_ms``: ours minus torch per phase
+    (torch's loss runs inside its backward, so loss and backward are compared together) and
+    for the products alone, the part of the forward + backward gap that is BLAS's.
+    """
+    ours, torch = row["ours"], row["torch"]
+    gap = {"forward": ours["phases_ms"]["forward"] - torch["phases_ms"]["forward"],
+           "loss + backward": (ours["phases_ms"]["loss"] + ours["phases_ms"]["backward"])
+           - (torch["phases_ms"]["loss"] + torch["phases_ms"]["backward"]),
+           "update": ours["phases_ms"]["update"] - torch["phases_ms"]["update"],
+           "products alone": ours["products_ms"] - torch["products_ms"]}
+    return {"products_floor": ours["products_ms"] / torch["ms"], "gap_ms": gap}
+
+
+def add_peak(row: dict, torch, pause: float = 0.0) -> None:
     """Measure the GEMM peak at the row's setting and the share of it each step reaches.
 
     Run after every step is timed: freeing the peak's 19 MB arrays raises glibc's dynamic
     mmap / trim thresholds, which would hide the page faults a fresh process pays.
     """
-    row["peak_gflops"] = gemm_peak(row["dtype"], torch)
+    row["peak_gflops"] = gemm_peak(row["dtype"], torch, pause=pause)
     machine_peak = max(row["peak_gflops"].values())
     for name in ("ours", "torch"):
         if name in row:
@@ -258,7 +303,7 @@ def print_row(row: dict) -> None:
         f"{n} {row[n]['ms']:6.3f} ms ({row[n]['ms_range'][0]:.2f}-{row[n]['ms_range'][1]:.2f}), "
         f"{100 * row[n]['share_of_peak']:3.0f} % of peak" for n in names)
     if "ratio" in row:
-        line += f"   ours/torch {row['ratio']:.2f}"
+        line += f"   ours/torch {row['ratio']:.2f} (fastest repetitions: {row['ratio_of_best']:.2f})"
     print(line)
     peak = ", ".join(f"{k} {v:.0f}" for k, v in row["peak_gflops"].items())
     print(f"    GEMM peak (GFLOP/s, one 1536^2 product): {peak}")
@@ -267,6 +312,10 @@ def print_row(row: dict) -> None:
               + "  ".join(f"{p} {row[n]['phases_ms'][p]:.3f}" for p in PHASES)
               + f"   page faults/step {row[n]['page_faults_per_step']:.0f}"
               + f"   (its products alone {row[n]['products_ms']:.3f})")
+    if "limits" in row:
+        lim = row["limits"]
+        print(f"    limits: with only its products ours / torch would be {lim['products_floor']:.2f}; "
+              "ours - torch (ms): " + ", ".join(f"{k} {v:+.3f}" for k, v in lim["gap_ms"].items()))
 
 
 def environment(torch) -> dict:
@@ -277,6 +326,7 @@ def environment(torch) -> dict:
         "numpy": np.__version__,
         "torch": torch.__version__ if torch else None,
         "env": {k: os.environ.get(k) for k in ENV_VARS},
+        "allocator_tuned": backprop_lib.ALLOCATOR_TUNED,
         "threadpools": [{k: info.get(k) for k in ("internal_api", "version", "architecture",
                                                   "threading_layer", "num_threads", "filepath")}
                         for info in threadpool_info()],
@@ -293,6 +343,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--steps", type=int, default=20, help="steps per timing (default 20)")
     parser.add_argument("--repeats", type=int, default=15,
                         help="timings per library, interleaved; the median is shown (default 15)")
+    parser.add_argument("--pause", type=float, default=0.25,
+                        help="seconds idle before each timed block, so the other library's "
+                             "threads stop spinning (default 0.25; see the module docstring)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
 
@@ -308,6 +361,8 @@ def main(argv=None) -> dict:
           f"loss + backward + momentum update ({step_flops() / 1e6:.0f} MFLOP in products); "
           f"numpy {env['numpy']}, torch {env['torch']}")
     print("environment:", ", ".join(f"{k}={v}" for k, v in env["env"].items()))
+    print("glibc malloc thresholds fixed by backprop_lib (keep_freed_arrays): "
+          + ("yes" if env["allocator_tuned"] else "no (not glibc, or set by the environment)"))
     if env["env"]["OPENBLAS_CORETYPE"] or env["env"]["OPENBLAS_L2_SIZE"]:
         print("note: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE choose the kernel below; unset both for "
               "this command alone (env -u ... -u ...) to measure the kernel numpy would pick")
@@ -322,12 +377,13 @@ def main(argv=None) -> dict:
             if torch:
                 torch.set_num_threads(threads)
             for dtype_name in args.dtypes:
-                rows.append(measure(threads, dtype_name, torch, args.steps, args.repeats))
+                rows.append(measure(threads, dtype_name, torch, args.steps, args.repeats,
+                                    args.pause))
     for row in rows:  # the peaks last (see add_peak), each at its row's thread count
         with threadpool_limits(row["threads"]):
             if torch:
                 torch.set_num_threads(row["threads"])
-            add_peak(row, torch)
+            add_peak(row, torch, args.pause)
         print_row(row)
     load = os.getloadavg()
     print(f"load average at end: {load[0]:.2f} (1 min), {load[1]:.2f} (5 min)")
