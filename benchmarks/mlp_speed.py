@@ -34,13 +34,12 @@ seconds idle; a real program runs one of the two, not both.
 Page faults: importing backprop_lib fixes glibc's malloc thresholds
 (``backprop_lib.keep_freed_arrays``), so each step reuses the memory the step before freed;
 before, a fresh process gave the freed top of its heap back to the kernel and faulted in
-100-570 pages a float64 step (~1 ms; W1, dW1 and the velocity are 1.6 MB each). Both
-libraries share the process, so torch runs under the same thresholds. The faults per step are
-still printed; ``GLIBC_TUNABLES=glibc.malloc.perturb=0`` in the environment (a malloc tunable
-at its default value: glibc behaves as it always does, and the package leaves the allocator to
-a user who set one) shows what they cost. The peaks are
-measured after every step is timed (where the thresholds are left to glibc, freeing their 19 MB
-arrays would raise them).
+100-570 pages a float64 step (~1 ms; W1, dW1 and the velocity are 1.6 MB each). Both libraries
+share the process, so torch runs under the same thresholds. The faults per step are still
+printed; ``GLIBC_TUNABLES=glibc.malloc.perturb=0`` in the environment (a malloc tunable at its
+default value: glibc behaves as it always does, and the package leaves the allocator to a user
+who set one) shows what they cost. The peaks are measured after every step is timed (where the
+thresholds are left to glibc, freeing their 19 MB arrays would raise them).
 
 Where OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set machine-wide, benchmark the kernel numpy
 picks itself by unsetting both for this command alone: ``env -u OPENBLAS_CORETYPE -u

@@ -50,7 +50,7 @@ print(json.dumps({"tuned": backprop_lib.ALLOCATOR_TUNED, "faults_per_step": faul
 def fresh_process_step(**env: str) -> dict:
     """Run STEP in a new interpreter (one BLAS thread) with ``env`` added; its JSON line."""
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES")}
+             if k not in backprop_lib.ALLOCATOR_VARIABLES + ("GLIBC_TUNABLES",)}
     clean.update(OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(ROOT), **env)
     out = subprocess.run([sys.executable, "-c", STEP], env=clean, capture_output=True, text=True,
                          timeout=120, check=True)
