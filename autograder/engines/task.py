@@ -25,7 +25,6 @@ import atexit
 import pickle
 import shutil
 import sys
-import tempfile
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from ..pipeline.discover import Job, read_notebook
 from ..pipeline.grade import Checks, default_checks, grade_notebook, internal_error, unreadable
 from ..pipeline.notebook import SourceNotebook
 from ..pipeline.safe_files import UnsafeFile
+from ..sandbox.uid import own_temp_folder
 from ..sandbox.launch import Limits, SandboxCgroups, bwrap_skip_reason, preflight
 from ..sandbox.stage import build_stage, warm_bytecode
 from .fingerprint import KIT_ROOT, kit_fingerprint
@@ -133,7 +133,7 @@ class Grader:
     def __init__(self, checks: Checks, use_bwrap: bool | None = None,
                  stream: TextIO | None = None):
         self.checks, self.use_bwrap, self.stream = checks, use_bwrap, stream
-        self.root = Path(tempfile.mkdtemp(prefix="autograder-stage-"))
+        self.root = own_temp_folder("autograder-stage")  # a killed worker's is swept later
         self.cgroups = SandboxCgroups()
         self._stages: dict[str, Path] = {}
         self._lock = threading.Lock()

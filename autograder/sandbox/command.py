@@ -162,7 +162,7 @@ def reachable_stage(stage: Path) -> Path:
     key = (str(stage.resolve()), version)
     with _mirror_lock:
         if key not in _mirrors:
-            mirror = Path(tempfile.mkdtemp(prefix="autograder-stage-", dir=uid.reachable_tmp()))
+            mirror = uid.own_temp_folder("autograder-mirror", uid.reachable_tmp())
             atexit.register(shutil.rmtree, mirror, True)
             shutil.copytree(stage, mirror / "stage")
             mirror.chmod(0o711)

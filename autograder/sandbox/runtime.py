@@ -35,7 +35,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -250,9 +249,7 @@ def staged_runtime() -> Runtime:
     key = runtime_key()
     with _cache_lock:
         if key not in _cache:
-            tmp = uid.reachable_tmp()
-            _sweep_stale(Path(tmp))
-            into = Path(tempfile.mkdtemp(prefix=f"autograder-runtime-{os.getpid()}-", dir=tmp))
+            into = uid.own_temp_folder("autograder-runtime", uid.reachable_tmp())
             atexit.register(shutil.rmtree, into, True)
             try:
                 _cache[key] = stage_runtime(into)
@@ -260,20 +257,6 @@ def staged_runtime() -> Runtime:
                 shutil.rmtree(into, ignore_errors=True)
                 raise
         return _cache[key]
-
-
-def _sweep_stale(tmp: Path) -> None:
-    """Remove runtimes of earlier graders of ours that died without cleaning up (SIGKILL)."""
-    for folder in tmp.glob("autograder-runtime-*-*"):
-        try:
-            pid = int(folder.name.split("-")[2])
-            if folder.stat().st_uid != os.geteuid() or pid == os.getpid():
-                continue
-            os.kill(pid, 0)  # that grader is still running
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except (ValueError, OSError):
-            continue
 
 
 def forget_staged_runtime() -> None:

@@ -9,11 +9,14 @@ then gives it its own user namespace where the system allows one. An ordinary us
 starts the sandbox under its own uid (it cannot change uid), inside bubblewrap's user namespace.
 
 Whatever the sandbox must read (the staged runtime, the stage) must therefore be reachable by
-that uid: every ancestor folder searchable by "others".
+that uid: every ancestor folder searchable by "others". Those folders are private temp folders
+named by the pid of the process that made them (`own_temp_folder`), so the next grader removes
+the ones a killed grader or Dask worker left.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -99,3 +102,27 @@ def open_to_sandbox(folder: Path) -> None:
     info = folder.stat()
     if info.st_uid == os.geteuid() and not info.st_mode & stat.S_IXOTH:
         folder.chmod(stat.S_IMODE(info.st_mode) | 0o011)
+
+
+def own_temp_folder(prefix: str, tmp: str | None = None) -> Path:
+    """A fresh private folder ``<prefix>-<pid>-*`` in `tmp` (default: the temp folder), after
+    removing the ones earlier processes of ours left when they died without cleaning up
+    (SIGKILL): the pid in the name says whose a folder is."""
+    tmp = Path(tmp or tempfile.gettempdir())
+    sweep_dead(tmp, prefix)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}-{os.getpid()}-", dir=tmp))
+
+
+def sweep_dead(tmp: Path, prefix: str) -> None:
+    """Remove the ``<prefix>-<pid>-*`` folders in `tmp` that are ours (same owner) and whose
+    process no longer runs."""
+    for folder in tmp.glob(f"{prefix}-*-*"):
+        try:
+            pid = int(folder.name[len(prefix) + 1:].split("-")[0])
+            if folder.stat().st_uid != os.geteuid() or pid == os.getpid():
+                continue
+            os.kill(pid, 0)  # that process is still running
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, OSError):
+            continue
