@@ -15,14 +15,14 @@ Prints, per (threads, dtype): milliseconds per step of both (median over repeats
 over ``--steps`` steps, and the range over repeats), the ratio ours / torch (below 1: ours is
 faster; also the ratio of the two fastest repetitions), the share of the machine's GEMM peak
 each step reaches (the peak is measured in the same run with one large product, the better of
-numpy's and torch's BLAS), and a breakdown of each step into forward, loss, backward and
-update (medians of per-step phase times) with the minor page faults per step and the time of
-the step's matrix products alone in that library's BLAS (the floor of forward + backward), and
-what limits ours: the ratio it would reach if everything but its products were free, and where
-the rest of the gap to torch lies, phase by phase. Also the load average, the BLAS and
-allocator environment variables and threadpoolctl's report (which OpenBLAS kernel runs), so
-two runs can be compared. Needs torch (benchmarks/requirements.txt); without it only our
-timings are printed.
+numpy's and torch's BLAS), and a breakdown of each step into forward, loss, backward and update
+(medians of per-step phase times) with the minor page faults per step and the time of the
+step's matrix products alone in that library's BLAS (the floor of forward + backward), and what
+limits ours: the ratio it would reach if everything but its products were free (and if
+everything but its products and its update were), and where the rest of the gap to torch lies,
+phase by phase. Also the load average, the BLAS and allocator environment variables and
+threadpoolctl's report (which OpenBLAS kernel runs), so two runs can be compared. Needs torch
+(benchmarks/requirements.txt); without it only our timings are printed.
 
 Idle threads: after a call, OpenBLAS's worker threads spin (sched_yield) for about 2^28
 cycles, ~0.1 s, before they sleep, and torch's OpenMP threads spin too. Timed back to back,
@@ -270,7 +270,10 @@ def limits(row: dict) -> dict:
     """What keeps ours / torch where it is, from the row's medians.
 
     ``products_floor``: ours / torch if everything of ours but its products cost nothing
-    (ours' products alone over torch's whole step). ``gap_ms``: ours minus torch per phase
+    (ours' products alone over torch's whole step). ``products_and_update_floor``: the same with
+    the momentum update counted too (its phase median): what no change outside the BLAS and the
+    update rule can beat, since ``sgd_momentum`` must return new arrays and numpy runs its
+    elementwise passes on one core. ``gap_ms``: ours minus torch per phase
     (torch's loss runs inside its backward, so loss and backward are compared together) and
     for the products alone, the part of the forward + backward gap that is BLAS's.
     """
@@ -280,7 +283,9 @@ def limits(row: dict) -> dict:
            - (torch["phases_ms"]["loss"] + torch["phases_ms"]["backward"]),
            "update": ours["phases_ms"]["update"] - torch["phases_ms"]["update"],
            "products alone": ours["products_ms"] - torch["products_ms"]}
-    return {"products_floor": ours["products_ms"] / torch["ms"], "gap_ms": gap}
+    return {"products_floor": ours["products_ms"] / torch["ms"],
+            "products_and_update_floor": (ours["products_ms"] + ours["phases_ms"]["update"]) / torch["ms"],
+            "gap_ms": gap}
 
 
 def add_peak(row: dict, torch, pause: float = 0.0) -> None:
@@ -313,7 +318,8 @@ def print_row(row: dict) -> None:
               + f"   (its products alone {row[n]['products_ms']:.3f})")
     if "limits" in row:
         lim = row["limits"]
-        print(f"    limits: with only its products ours / torch would be {lim['products_floor']:.2f}; "
+        print(f"    limits: with only its products ours / torch would be {lim['products_floor']:.2f}, "
+              f"with only its products and its update {lim['products_and_update_floor']:.2f}; "
               "ours - torch (ms): " + ", ".join(f"{k} {v:+.3f}" for k, v in lim["gap_ms"].items()))
 
 

@@ -27,6 +27,7 @@ def test_limits_name_the_products_floor_and_the_gap_of_each_phase():
                      "phases_ms": {"forward": 1.3, "loss": 0.05, "backward": 1.45, "update": 0.7}}}
     lim = mlp_speed.limits(row)
     assert lim["products_floor"] == pytest.approx(2.5 / 3.2)
+    assert lim["products_and_update_floor"] == pytest.approx((2.5 + 1.0) / 3.2)
     assert lim["gap_ms"] == pytest.approx({"forward": 0.1, "loss + backward": 0.1,
                                            "update": 0.3, "products alone": 0.4})
 
