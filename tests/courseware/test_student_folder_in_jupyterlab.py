@@ -4,8 +4,9 @@ error output and the figures on the page.
 JupyterLab serves the student's home (the folders `nbgrader fetch_assignment` wrote, with the
 work done), not the project root, from a process with no PYTHONPATH and its own Jupyter config,
 data, runtime and settings folders (news and update checks off, every cell rendered), on a free
-loopback port. Two assignments: a1_gates (the graph drawings) and a4_momentum (the digits from
-the folder's own package, the momentum plots). Jupyter and Chromium are always stopped.
+loopback port. Every assignment: a1_gates's graph drawings, a2_vectorized's and a3_mlp's plots,
+a4_momentum's digits from the folder's own package and momentum plots, a5_vanishing's gradient
+plots. Jupyter and Chromium are always stopped.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from courseware.student_folder import completed_notebook
 from fixtures.browser import chromium, jupyterlab, needs_chromium, open_notebook_and_run_all
 
 LAYOUT = Layout()
-SHOWN = ("a1_gates", "a4_momentum")
+SHOWN = tuple(LAYOUT.assignments())
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), needs_chromium]
 
