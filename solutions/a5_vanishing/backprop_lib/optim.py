@@ -78,7 +78,7 @@ def sgd(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.n
     config = _config_with_defaults(config, ("learning_rate",))
     # TASK: take one step against the gradient, next_w = w - learning_rate * dw (a new array).
     ### BEGIN SOLUTION
-    next_w = -config["learning_rate"] * dw + w  # = w - lr * dw; product first: numpy reuses it
+    next_w = -config["learning_rate"] * dw + w  # = w - lr * dw, the product first so numpy can reuse its temporary
     ### END SOLUTION
     return next_w, config
 
@@ -107,7 +107,7 @@ def sgd_momentum(w: np.ndarray, dw: np.ndarray, config: dict | None = None
     # TASK: update the velocity first, v = dw + momentum * v, then step next_w = w - learning_rate * v; store v in config["velocity"].
     ### BEGIN SOLUTION
     v = dw + config["momentum"] * v
-    next_w = -config["learning_rate"] * v + w  # = w - lr * v; product first: numpy reuses it
+    next_w = -config["learning_rate"] * v + w  # = w - lr * v, the product first so numpy can reuse its temporary
     config["velocity"] = v
     ### END SOLUTION
     return next_w, config

@@ -80,7 +80,7 @@ PLANTS: dict[str, Plant] = {p.mistake: p for p in [
     # steps with the old velocity, then updates it
     Plant("momentum_order", A4, "sol_sgd_momentum", "sgd_momentum",
           '    v = dw + config["momentum"] * v\n'
-          '    next_w = -config["learning_rate"] * v + w  # = w - lr * v; product first: numpy reuses it\n',
+          '    next_w = -config["learning_rate"] * v + w  # = w - lr * v, the product first so numpy can reuse its temporary\n',
           '    next_w = w - config["learning_rate"] * v\n'
           '    v = dw + config["momentum"] * v\n'),
     # the penalty stays reg * ||W||^2; its gradient forgets the 2

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.skipif(SKIP is 
 # student -> (assignment, cell, function, right text, wrong text, check that must fail, words)
 PROBES = {
     "sgd_in_place": ("a4_momentum", "sol_sgd", "sgd",
-                     '    next_w = -config["learning_rate"] * dw + w  # = w - lr * dw; product first: numpy reuses it\n',
+                     '    next_w = -config["learning_rate"] * dw + w  # = w - lr * dw, the product first so numpy can reuse its temporary\n',
                      '    w -= config["learning_rate"] * dw\n    next_w = w\n',
                      "inputs_untouched", "w changed"),
     "velocity_in_place": ("a4_momentum", "sol_sgd_momentum", "sgd_momentum",
