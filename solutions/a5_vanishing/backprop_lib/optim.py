@@ -12,10 +12,10 @@ dict with the hyperparameters and the rule's state (the velocity); missing keys 
 defaults. The rules never modify ``w``, ``dw`` or the caller's ``config``: they return a new
 array and a new dict, so the caller keeps one config per parameter and passes it back next step.
 They write ``w - learning_rate * v`` as ``-learning_rate * v + w``: the same numbers, bit for
-bit, but numpy then adds ``w`` into the temporary product instead of allocating a third array
-(it reuses a temporary only when it is an operand it may overwrite, and for ``-`` only the left
-one), which saves a pass over cold memory: 13 % of the momentum update of the benchmark's
-784-256-128-10 MLP (``benchmarks/mlp_speed.py``).
+bit, but numpy then adds ``w`` into the temporary product, still in cache, instead of writing a
+third array (it reuses a temporary only when it is an operand it may overwrite, and for ``-``
+only the left one): 13 % of the momentum update of the benchmark's 784-256-128-10 MLP
+(``benchmarks/mlp_speed.py``).
 
 Also here: ``minibatches`` (one epoch of shuffled batches), the ill-conditioned 2-D quadratic
 on which momentum's path is easy to see (``momentum_paths``), and ``train``, which records per
