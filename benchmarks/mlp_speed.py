@@ -291,8 +291,9 @@ def limits(row: dict) -> dict:
 def add_peak(row: dict, torch, pause: float = 0.0) -> None:
     """Measure the GEMM peak at the row's setting and the share of it each step reaches.
 
-    Run after every step is timed: freeing the peak's 19 MB arrays raises glibc's dynamic
-    mmap / trim thresholds, which would hide the page faults a fresh process pays.
+    Run after every step is timed: where glibc's mmap / trim thresholds are left dynamic (the
+    user set a malloc variable, see ``backprop_lib.keep_freed_arrays``), freeing the peak's
+    19 MB arrays would raise them and hide the page faults a fresh process pays.
     """
     row["peak_gflops"] = gemm_peak(row["dtype"], torch, pause=pause)
     machine_peak = max(row["peak_gflops"].values())

@@ -20,7 +20,7 @@ def test_step_flops_count_every_product_of_the_step():
     assert mlp_speed.step_flops() == 2 * 128 * (2 * sum(macs) + macs[1] + macs[2]) == 128_909_312
 
 
-def test_limits_name_the_products_floor_and_the_gap_of_each_phase():
+def test_limits_name_both_floors_and_the_gap_of_each_phase():
     row = {"ours": {"ms": 4.0, "products_ms": 2.5,
                     "phases_ms": {"forward": 1.4, "loss": 0.1, "backward": 1.5, "update": 1.0}},
            "torch": {"ms": 3.2, "products_ms": 2.1,
