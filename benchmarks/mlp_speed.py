@@ -17,10 +17,11 @@ faster; also the ratio of the two fastest repetitions), the share of the machine
 each step reaches (the peak is measured in the same run with one large product, the better of
 numpy's and torch's BLAS), and a breakdown of each step into forward, loss, backward and update
 (medians of per-step phase times) with the minor page faults per step and the time of the
-step's matrix products alone in that library's BLAS (the floor of forward + backward), and what
-limits ours: the ratio it would reach if everything but its products were free (and if
-everything but its products and its update were), and where the rest of the gap to torch lies,
-phase by phase. Also the load average, the BLAS and allocator environment variables and
+step's matrix products alone in that library's BLAS (the floor of forward + backward), each of
+the eight products alone, and what limits ours: the ratio it would reach if everything but its
+products were free (and if everything but its products and its update were), the ratio if its
+products were as fast as torch's, each step's time outside its products, and where the rest of
+the gap to torch lies, phase by phase and product by product. Also the load average, the BLAS and allocator environment variables and
 threadpoolctl's report (which OpenBLAS kernel runs), so two runs can be compared. Needs torch
 (benchmarks/requirements.txt); without it only our timings are printed.
 
@@ -60,131 +61,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import backprop_lib  # noqa: E402
-from backprop_lib.layers import softmax_loss  # noqa: E402
-from backprop_lib.mlp import init_mlp, mlp_backward, mlp_forward, mlp_loss  # noqa: E402
-from backprop_lib.optim import sgd_momentum  # noqa: E402
+from mlp_steps import BATCH, PHASES, SIZES, OursStep, Products, TorchStep, step_flops  # noqa: E402
 
-SIZES = [784, 256, 128, 10]
-BATCH = 128
-LEARNING_RATE = 1e-2
-MOMENTUM = 0.9
-PHASES = ("forward", "loss", "backward", "update")
 ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
             "MKL_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES")
 """Environment variables that change the result: BLAS kernels and threads, glibc's allocator."""
-
-
-def step_flops(sizes: list[int] = SIZES, batch: int = BATCH) -> int:
-    """Floating-point operations of the step's matrix products (2 per multiply-add).
-
-    Forward ``A @ W.T`` and backward ``Delta.T @ A`` for every layer, ``Delta @ W`` for layers
-    2..L (neither library computes the gradient with respect to the input X).
-    """
-    macs = [sizes[l] * sizes[l - 1] for l in range(1, len(sizes))]
-    return 2 * batch * (2 * sum(macs) + sum(macs[1:]))
-
-
-class OursStep:
-    """One training step of backprop_lib at ``dtype``; ``phases()`` times its four parts."""
-
-    def __init__(self, dtype: np.dtype):
-        rng = np.random.default_rng(0)
-        self.dtype = dtype
-        self.params = {k: v.astype(dtype) for k, v in init_mlp(SIZES, init="he", seed=0).items()}
-        self.configs = {k: {"learning_rate": LEARNING_RATE, "momentum": MOMENTUM} for k in self.params}
-        self.X = rng.standard_normal((BATCH, SIZES[0])).astype(dtype)
-        self.y = rng.integers(0, SIZES[-1], size=BATCH)
-
-    def _update(self, grads: dict[str, np.ndarray]) -> None:
-        for name in self.params:
-            self.params[name], self.configs[name] = sgd_momentum(self.params[name], grads[name],
-                                                                 self.configs[name])
-
-    def __call__(self) -> None:
-        _, grads = mlp_loss(self.params, self.X, self.y, activation="relu", reg=0.0)
-        self._update(grads)
-
-    def phases(self) -> dict[str, float]:
-        """One step, run as mlp_loss's parts, with the seconds of each."""
-        t0 = time.perf_counter()
-        scores, cache = mlp_forward(self.params, self.X, activation="relu")
-        t1 = time.perf_counter()
-        _, dscores = softmax_loss(scores, self.y)
-        t2 = time.perf_counter()
-        grads = mlp_backward(dscores, cache)
-        t3 = time.perf_counter()
-        self._update(grads)
-        t4 = time.perf_counter()
-        return dict(zip(PHASES, np.diff([t0, t1, t2, t3, t4])))
-
-    def dtypes(self) -> set[str]:
-        """Dtypes of every parameter, gradient and velocity (float32 must stay float32)."""
-        _, grads = mlp_loss(self.params, self.X, self.y, activation="relu", reg=0.0)
-        arrays = [*self.params.values(), *grads.values(),
-                  *(c["velocity"] for c in self.configs.values() if "velocity" in c)]
-        return {str(a.dtype) for a in arrays}
-
-
-class TorchStep:
-    """The same step with torch.nn.Linear layers, autograd and torch.optim.SGD(momentum)."""
-
-    def __init__(self, torch, dtype):
-        torch.manual_seed(0)
-        layers = []
-        for i in range(len(SIZES) - 1):
-            layers.append(torch.nn.Linear(SIZES[i], SIZES[i + 1]))
-            if i < len(SIZES) - 2:
-                layers.append(torch.nn.ReLU())
-        self.torch = torch
-        self.model = torch.nn.Sequential(*layers).to(dtype)
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
-        self.X = torch.randn(BATCH, SIZES[0], dtype=dtype)
-        self.y = torch.randint(0, SIZES[-1], (BATCH,))
-
-    def __call__(self) -> None:
-        self.opt.zero_grad(set_to_none=True)
-        loss = self.torch.nn.functional.cross_entropy(self.model(self.X), self.y)
-        loss.backward()
-        self.opt.step()
-
-    def phases(self) -> dict[str, float]:
-        """One step with the seconds of forward, loss, backward (loss's included), update."""
-        t0 = time.perf_counter()
-        self.opt.zero_grad(set_to_none=True)
-        scores = self.model(self.X)
-        t1 = time.perf_counter()
-        loss = self.torch.nn.functional.cross_entropy(scores, self.y)
-        t2 = time.perf_counter()
-        loss.backward()
-        t3 = time.perf_counter()
-        self.opt.step()
-        t4 = time.perf_counter()
-        return dict(zip(PHASES, np.diff([t0, t1, t2, t3, t4])))
-
-
-class Products:
-    """The step's matrix products alone, on operands of its shapes: the floor BLAS sets.
-
-    ``A @ W.T`` and ``Delta.T @ A`` for every layer, ``Delta @ W`` for layers 2..L, in numpy
-    (numpy's OpenBLAS) or, given ``torch``, on torch tensors (torch's BLAS, MKL in the CPU build).
-    """
-
-    def __init__(self, dtype_name: str, torch=None):
-        rng = np.random.default_rng(2)
-
-        def operand(*shape):
-            a = rng.standard_normal(shape).astype(dtype_name)
-            return torch.from_numpy(a) if torch is not None else a
-
-        self.layers = [(operand(BATCH, SIZES[l - 1]), operand(SIZES[l], SIZES[l - 1]),
-                        operand(BATCH, SIZES[l])) for l in range(1, len(SIZES))]
-
-    def __call__(self) -> None:
-        for l, (A, W, delta) in enumerate(self.layers):
-            A @ W.T
-            delta.T @ A
-            if l > 0:
-                delta @ W
 
 
 def settle(pause: float) -> None:
@@ -235,6 +116,8 @@ def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int,
             run()
     times: dict[str, list[float]] = {name: [] for name in runners}
     product_times: dict[str, list[float]] = {name: [] for name in runners}
+    each_times: dict[str, dict[str, list[float]]] = {
+        name: {label: [] for label in products[name].named} for name in runners}
     faults = dict.fromkeys(runners, 0)
     phases: dict[str, list[dict]] = {name: [] for name in runners}
     for r in range(repeats):
@@ -248,6 +131,8 @@ def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int,
             settle(pause)
             phases[name].extend(runners[name].phases() for _ in range(steps // 4 + 1))
             product_times[name].append(seconds_per_step(products[name], steps // 4 + 1)[0])
+            for label, product in products[name].named.items():
+                each_times[name][label].append(seconds_per_step(product, steps // 4 + 1)[0])
     ours_dtypes = ours.dtypes()
     assert ours_dtypes == {dtype_name}, f"the {dtype_name} step changed dtype: {ours_dtypes}"
     row = {"threads": threads, "dtype": dtype_name}
@@ -258,6 +143,8 @@ def measure(threads: int, dtype_name: str, torch, steps: int, repeats: int,
             "page_faults_per_step": faults[name] / (steps * repeats),
             "phases_ms": {p: float(np.median([ph[p] for ph in phases[name]])) * 1e3 for p in PHASES},
             "products_ms": float(np.median(product_times[name])) * 1e3,
+            "each_product_ms": {label: float(np.median(t)) * 1e3
+                                for label, t in each_times[name].items()},
         }
     if theirs:
         row["ratio"] = row["ours"]["ms"] / row["torch"]["ms"]
@@ -273,9 +160,12 @@ def limits(row: dict) -> dict:
     (ours' products alone over torch's whole step). ``products_and_update_floor``: the same with
     the momentum update counted too (its phase median): what no change outside the BLAS and the
     update rule can beat, since ``sgd_momentum`` must return new arrays and numpy runs its
-    elementwise passes on one core. ``gap_ms``: ours minus torch per phase
-    (torch's loss runs inside its backward, so loss and backward are compared together) and
-    for the products alone, the part of the forward + backward gap that is BLAS's.
+    elementwise passes on one core. ``on_torch_products``: ours / torch if our products cost
+    what torch's do and all the rest stayed (the share of the gap that is the BLAS's).
+    ``outside_products_ms``: each step minus its products alone (ours: the validators, the
+    elementwise passes, the update; torch's: the same plus autograd). ``gap_ms``: ours minus
+    torch per phase (torch's loss runs inside its backward, so loss and backward are compared
+    together) and for the products alone; ``product_gap_ms``: the same for each product.
     """
     ours, torch = row["ours"], row["torch"]
     gap = {"forward": ours["phases_ms"]["forward"] - torch["phases_ms"]["forward"],
@@ -285,7 +175,12 @@ def limits(row: dict) -> dict:
            "products alone": ours["products_ms"] - torch["products_ms"]}
     return {"products_floor": ours["products_ms"] / torch["ms"],
             "products_and_update_floor": (ours["products_ms"] + ours["phases_ms"]["update"]) / torch["ms"],
-            "gap_ms": gap}
+            "on_torch_products": (ours["ms"] - ours["products_ms"] + torch["products_ms"]) / torch["ms"],
+            "outside_products_ms": {name: r["ms"] - r["products_ms"] for name, r in
+                                    (("ours", ours), ("torch", torch))},
+            "gap_ms": gap,
+            "product_gap_ms": {label: ours["each_product_ms"][label] - torch["each_product_ms"][label]
+                               for label in ours["each_product_ms"]}}
 
 
 def add_peak(row: dict, torch, pause: float = 0.0) -> None:
@@ -317,10 +212,16 @@ def print_row(row: dict) -> None:
               + "  ".join(f"{p} {row[n]['phases_ms'][p]:.3f}" for p in PHASES)
               + f"   page faults/step {row[n]['page_faults_per_step']:.0f}"
               + f"   (its products alone {row[n]['products_ms']:.3f})")
+    print("    products one by one (ms" + (", ours / torch" if "torch" in row else "") + "): "
+          + ", ".join(f"{label} " + " / ".join(f"{row[n]['each_product_ms'][label]:.3f}" for n in names)
+                      for label in row["ours"]["each_product_ms"]))
     if "limits" in row:
         lim = row["limits"]
+        outside = lim["outside_products_ms"]
         print(f"    limits: with only its products ours / torch would be {lim['products_floor']:.2f}, "
-              f"with only its products and its update {lim['products_and_update_floor']:.2f}; "
+              f"with only its products and its update {lim['products_and_update_floor']:.2f}, "
+              f"with products as fast as torch's {lim['on_torch_products']:.2f}; "
+              f"outside the products ours {outside['ours']:.3f} ms, torch {outside['torch']:.3f} ms; "
               "ours - torch (ms): " + ", ".join(f"{k} {v:+.3f}" for k, v in lim["gap_ms"].items()))
 
 
