@@ -21,9 +21,10 @@ step's matrix products alone in that library's BLAS (the floor of forward + back
 the eight products alone, and what limits ours: the ratio it would reach if everything but its
 products were free (and if everything but its products and its update were), the ratio if its
 products were as fast as torch's, each step's time outside its products, and where the rest of
-the gap to torch lies, phase by phase and product by product. Also the load average, the BLAS and allocator environment variables and
-threadpoolctl's report (which OpenBLAS kernel runs), so two runs can be compared. Needs torch
-(benchmarks/requirements.txt); without it only our timings are printed.
+the gap to torch lies, phase by phase and product by product. Also the load average, the BLAS
+and allocator environment variables and threadpoolctl's report (which OpenBLAS kernel runs), so
+two runs can be compared. Needs torch (benchmarks/requirements.txt); without it only our
+timings are printed. The steps and products it times are in ``mlp_steps.py``.
 
 Idle threads: after a call, OpenBLAS's worker threads spin (sched_yield) for about 2^28
 cycles, ~0.1 s, before they sleep, and torch's OpenMP threads spin too. Timed back to back,

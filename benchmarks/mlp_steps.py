@@ -133,23 +133,17 @@ class Products:
             a = rng.standard_normal(shape).astype(dtype_name)
             return torch.from_numpy(a) if torch is not None else a
 
-        layers = [(operand(BATCH, SIZES[l - 1]), operand(SIZES[l], SIZES[l - 1]),
-                   operand(BATCH, SIZES[l])) for l in range(1, len(SIZES))]
-        self.named = self._named(layers)
-
-    @staticmethod
-    def _named(layers: list[tuple]) -> dict[str, Callable[[], object]]:
-        """``{"A0 @ W1.T (128x784 by 784x256)": product, ...}``, each layer's in the step's order."""
-        products = {}
-        for l, (A, W, delta) in enumerate(layers, start=1):
+        # {"A0 @ W1.T (128x784 by 784x256)": product, ...}, each layer's in the step's order
+        self.named: dict[str, Callable[[], object]] = {}
+        for l in range(1, len(SIZES)):
             n_out, n_in = SIZES[l], SIZES[l - 1]
-            products[f"A{l - 1} @ W{l}.T ({BATCH}x{n_in} by {n_in}x{n_out})"] = lambda A=A, W=W: A @ W.T
-            products[f"Delta{l}.T @ A{l - 1} ({n_out}x{BATCH} by {BATCH}x{n_in})"] = (
+            A, W, delta = operand(BATCH, n_in), operand(n_out, n_in), operand(BATCH, n_out)
+            self.named[f"A{l - 1} @ W{l}.T ({BATCH}x{n_in} by {n_in}x{n_out})"] = lambda A=A, W=W: A @ W.T
+            self.named[f"Delta{l}.T @ A{l - 1} ({n_out}x{BATCH} by {BATCH}x{n_in})"] = (
                 lambda A=A, delta=delta: delta.T @ A)
             if l > 1:
-                products[f"Delta{l} @ W{l} ({BATCH}x{n_out} by {n_out}x{n_in})"] = (
+                self.named[f"Delta{l} @ W{l} ({BATCH}x{n_out} by {n_out}x{n_in})"] = (
                     lambda W=W, delta=delta: delta @ W)
-        return products
 
     def __call__(self) -> None:
         for product in self.named.values():
